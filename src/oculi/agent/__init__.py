@@ -1,0 +1,1 @@
+"""The agent: from what the wearer says (and sees) to an app action."""

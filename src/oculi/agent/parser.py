@@ -1,0 +1,67 @@
+"""The fast path of understanding: each app's phrasings as hassil templates, EN and ZH.
+
+Templates are data beside the app that owns them; the parser only loads and matches them,
+so adding a phrasing never needs a code change.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from hassil import Intents, recognize
+
+from oculi.errors import ConfigError
+
+LANGUAGES = ("en", "zh")
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+@dataclass(frozen=True)
+class Parsed:
+    app: str
+    action: str
+    uses: tuple[str, ...]
+    """Context the action needs, e.g. `in_view` for what the wearer looks at."""
+    language: str
+
+
+class IntentParser:
+    def __init__(self, intent_files: list[Path]) -> None:
+        self._uses: dict[str, tuple[str, ...]] = {}
+        by_language: dict[str, dict[str, Any]] = {lang: {} for lang in LANGUAGES}
+        for path in intent_files:
+            self._load(path, by_language)
+        self._intents = {
+            lang: Intents.from_dict({"language": lang, "intents": intents})
+            for lang, intents in by_language.items()
+            if intents
+        }
+
+    def _load(self, path: Path, by_language: dict[str, dict[str, Any]]) -> None:
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            app = data["app"]
+            for action, spec in data["intents"].items():
+                name = f"{app}.{action}"
+                self._uses[name] = tuple(spec.get("uses", ()))
+                for lang in LANGUAGES:
+                    if spec.get(lang):
+                        by_language[lang][name] = {"data": [{"sentences": list(spec[lang])}]}
+        except (OSError, yaml.YAMLError, KeyError, TypeError, AttributeError) as err:
+            raise ConfigError(f"intent file {path} is malformed: {err!r}") from err
+
+    def parse(self, text: str) -> Parsed | None:
+        """The app action the words ask for, or None when no template matches."""
+        language = "zh" if _HAN.search(text) else "en"
+        intents = self._intents.get(language)
+        if intents is None or not text.strip():
+            return None
+        result = recognize(text, intents, language=language)
+        if result is None:
+            return None
+        app, action = result.intent.name.split(".", 1)
+        return Parsed(app, action, self._uses[result.intent.name], language)

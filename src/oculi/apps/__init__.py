@@ -1,0 +1,1 @@
+"""Apps: what the agent can do for the wearer, one package per app."""

@@ -1,0 +1,29 @@
+"""The contract an app honours. Apps get intents and give answers; they never touch hardware.
+
+This is the seed of the third-party SDK: an app names itself, ships its phrasings as data
+(`intents.yaml` beside it), and turns an `Intent` into an `Answer` with a spoken form and,
+for glasses with a display, a card.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+from oculi.events import Answer, Card, CardRow, Intent
+
+
+class App(Protocol):
+    name: str
+    intents_file: Path | None
+    """The app's phrasings (hassil templates, EN and ZH); None for apps reached only by tools."""
+
+    async def handle(self, intent: Intent) -> Answer: ...
+
+
+def message(app: str, action: str, speech: str, title: str, *lines: str) -> Answer:
+    """A plain answer: the same words spoken and shown on a message card."""
+    rows = tuple(CardRow(label=line) for line in lines)
+    return Answer(
+        app=app, action=action, speech=speech, card=Card(layout="message", title=title, rows=rows)
+    )

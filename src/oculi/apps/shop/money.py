@@ -1,0 +1,23 @@
+"""Prices as the wearer reads and hears them; amounts stay integer cents until shown."""
+
+from __future__ import annotations
+
+SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "CNY": "¥", "JPY": "¥"}
+SPOKEN = {"EUR": ("euro", "euros"), "USD": ("dollar", "dollars"), "GBP": ("pound", "pounds"),
+          "CNY": ("yuan", "yuan")}  # fmt: skip
+
+
+def show_price(cents: int, currency: str) -> str:
+    symbol = SYMBOLS.get(currency)
+    amount = f"{cents // 100}.{cents % 100:02d}"
+    return f"{symbol}{amount}" if symbol else f"{amount} {currency}"
+
+
+def say_price(cents: int, currency: str) -> str:
+    """`2 euros 49`, `64 cents`, `9 euros`: how people say prices aloud."""
+    whole, rest = divmod(cents, 100)
+    one, many = SPOKEN.get(currency, (currency, currency))
+    if whole == 0:
+        return f"{rest} cents"
+    unit = one if whole == 1 else many
+    return f"{whole} {unit}" if rest == 0 else f"{whole} {unit} {rest}"

@@ -1,0 +1,1 @@
+"""System: what the glasses say when no app fits, and help."""

@@ -1,0 +1,1 @@
+"""Audio: what the wearer hears, synthesised on the device without a network."""

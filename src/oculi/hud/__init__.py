@@ -1,0 +1,1 @@
+"""HUD: cards for the glasses display."""

@@ -1,0 +1,117 @@
+"""Cards drawn for the lens: green on black, large type, at the display's resolution.
+
+A waveguide shows light, not black: black pixels are see-through, so cards are bright strokes on
+black with few, large lines that can be read at a glance while walking.
+"""
+
+from __future__ import annotations
+
+import io
+from functools import lru_cache
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageFont
+
+from oculi.events import Card
+from oculi.runtime.profile import Display
+
+GREEN = (60, 255, 120)
+DIM_GREEN = (30, 150, 70)
+BLACK = (0, 0, 0)
+_FONT_FILES = (
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+    "/usr/share/fonts/TTF/DejaVuSans.ttf",
+    "/Library/Fonts/Arial Unicode.ttf",
+)
+_BOLD_FILES = (
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
+    "/usr/share/fonts/TTF/DejaVuSans-Bold.ttf",
+)
+
+Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
+
+
+@lru_cache(maxsize=32)
+def _font(size: int, bold: bool = False) -> Font:
+    """A system sans font when there is one, else the scalable font Pillow ships."""
+    for name in _BOLD_FILES if bold else _FONT_FILES:
+        if Path(name).exists():
+            return ImageFont.truetype(name, size)
+    return ImageFont.load_default(size=size)
+
+
+def render_card(card: Card, display: Display) -> bytes:
+    """The card as a PNG at the display's size."""
+    scale = display.height / 480
+    image = Image.new("RGB", (display.width, display.height), BLACK)
+    draw = ImageDraw.Draw(image)
+    margin = int(28 * scale)
+    width = display.width - 2 * margin
+    y = margin
+    title_font = _font(int(40 * scale), bold=True)
+    for line in _wrap(draw, card.title, title_font, width)[:2]:
+        draw.text((margin, y), line, fill=GREEN, font=title_font)
+        y += int(48 * scale)
+    if card.subtitle:
+        draw.text((margin, y), card.subtitle, fill=DIM_GREEN, font=_font(int(24 * scale)))
+        y += int(36 * scale)
+    draw.line([(margin, y), (margin + width, y)], fill=DIM_GREEN, width=max(1, int(2 * scale)))
+    y += int(16 * scale)
+    for row in card.rows:
+        y = _draw_row(draw, row.label, row.value, row.highlight, (margin, y), width, scale)
+        if y > display.height - margin - int(40 * scale):
+            break
+    if card.footer:
+        footer_font = _font(int(26 * scale), bold=True)
+        draw.text((margin, display.height - margin), card.footer, fill=GREEN, font=footer_font,
+                  anchor="ls")  # fmt: skip
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _draw_row(
+    draw: ImageDraw.ImageDraw,
+    label: str,
+    value: str,
+    highlight: bool,
+    at: tuple[int, int],
+    width: int,
+    scale: float,
+) -> int:
+    x, y = at
+    size = int((36 if highlight else 28) * scale)
+    font = _font(size, bold=highlight)
+    height = int(size * 1.5)
+    colour = GREEN if highlight else DIM_GREEN
+    if highlight:
+        draw.rounded_rectangle([x - 8, y - 4, x + width + 8, y + height - 4], radius=int(8 * scale),
+                               outline=GREEN, width=max(1, int(2 * scale)))  # fmt: skip
+    if value:
+        draw.text((x + width, y), value, fill=colour, font=font, anchor="ra")
+        label_width = width - int(draw.textlength(value + "  ", font=font))
+    else:
+        label_width = width
+    draw.text((x, y), _fit(draw, label, font, label_width), fill=colour, font=font)
+    return y + height + int(6 * scale)
+
+
+def _wrap(draw: ImageDraw.ImageDraw, text: str, font: Font, width: int) -> list[str]:
+    words, lines, line = text.split(), [], ""
+    for word in words:
+        candidate = f"{line} {word}".strip()
+        if draw.textlength(candidate, font=font) <= width or not line:
+            line = candidate
+        else:
+            lines.append(line)
+            line = word
+    return [*lines, line] if line else lines
+
+
+def _fit(draw: ImageDraw.ImageDraw, text: str, font: Font, width: int) -> str:
+    """Cut text with an ellipsis so it never runs into the value column."""
+    if draw.textlength(text, font=font) <= width:
+        return text
+    while text and draw.textlength(text + "…", font=font) > width:
+        text = text[:-1]
+    return text + "…"

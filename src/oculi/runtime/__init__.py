@@ -1,0 +1,1 @@
+"""The runtime: sessions, the event bus, configuration and device profiles."""

@@ -1,0 +1,158 @@
+"""Configuration: a TOML file plus `OCULI_*` environment overrides, validated up front.
+
+Every key is declared once in `_SCHEMA`; a bad value fails at start-up with a message that names
+the key, where it came from, and what is allowed, instead of failing deep inside a stage.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from oculi.audio.tts import MAX_RATE_WPM, MIN_RATE_WPM, SPEECH_ENGINES
+from oculi.errors import ConfigError
+
+PROFILES = ("s1", "g1")
+ENV_PREFIX = "OCULI_"
+
+
+def default_data_dir() -> Path:
+    """Where Oculi keeps its stores when the config does not say: the XDG data folder."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "oculi"
+
+
+@dataclass(frozen=True)
+class _Key:
+    kind: type
+    default: Any
+    allowed: tuple[Any, ...] = ()
+    check: Callable[[Any], bool] | None = None
+    rule: str = ""
+
+
+_SCHEMA: dict[str, _Key] = {
+    "profile": _Key(str, "s1", allowed=PROFILES),
+    "data_dir": _Key(str, ""),
+    "catalog.path": _Key(str, ""),
+    "speech.engine": _Key(str, "espeak", allowed=SPEECH_ENGINES),
+    "speech.voice": _Key(str, "en-us"),
+    "speech.rate_wpm": _Key(
+        int, 165, check=lambda v: MIN_RATE_WPM <= v <= MAX_RATE_WPM, rule=f"{MIN_RATE_WPM}..{MAX_RATE_WPM}"
+    ),
+    "speech.model_path": _Key(str, ""),
+    "vision.gaze_window": _Key(
+        float, 0.5, check=lambda v: 0.05 <= v <= 1.0, rule="a fraction of the frame, 0.05..1.0"
+    ),
+    "hud.card_seconds": _Key(float, 8.0, check=lambda v: 0 < v <= 120, rule="0..120 seconds"),
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    """Validated settings; read a key with `config.get("speech.engine")`."""
+
+    values: Mapping[str, Any]
+
+    def get(self, key: str) -> Any:
+        if key not in self.values:
+            raise ConfigError(f"unknown config key {key!r}; known keys: {', '.join(_SCHEMA)}")
+        return self.values[key]
+
+    @property
+    def profile(self) -> str:
+        return str(self.values["profile"])
+
+    @property
+    def data_dir(self) -> Path:
+        return Path(self.values["data_dir"]) if self.values["data_dir"] else default_data_dir()
+
+    @property
+    def catalog_path(self) -> Path:
+        path = self.values["catalog.path"]
+        return Path(path) if path else self.data_dir / "catalog.sqlite3"
+
+    def with_overrides(self, **overrides: Any) -> Config:
+        """A copy with some keys replaced (dots written as `__`), validated like the rest."""
+        merged = dict(self.values)
+        for name, value in overrides.items():
+            key = name.replace("__", ".")
+            merged[key] = _validate(key, value, "override")
+        return Config(merged)
+
+
+def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) -> Config:
+    """Read the TOML file (if any), apply `OCULI_SECTION__KEY` environment overrides, validate."""
+    env = os.environ if env is None else env
+    if path is None and env.get(ENV_PREFIX + "CONFIG"):
+        path = Path(env[ENV_PREFIX + "CONFIG"])
+    raw: dict[str, tuple[Any, str]] = {}
+    if path is not None:
+        for key, value in _read_toml(path).items():
+            raw[key] = (value, str(path))
+    for name, text in env.items():
+        if not name.startswith(ENV_PREFIX) or name == ENV_PREFIX + "CONFIG":
+            continue
+        key = name[len(ENV_PREFIX) :].lower().replace("__", ".")
+        if key in _SCHEMA:
+            raw[key] = (_parse_env(_SCHEMA[key], text, name), f"environment {name}")
+    values: dict[str, Any] = {}
+    for key, spec in _SCHEMA.items():
+        value, origin = raw.get(key, (spec.default, "default"))
+        values[key] = _validate(key, value, origin)
+    return Config(values)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as err:
+        raise ConfigError(f"config file {path} does not exist") from err
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise ConfigError(f"config file {path} is not valid TOML: {err}") from err
+    flat: dict[str, Any] = {}
+    _flatten(data, "", flat)
+    for key in flat:
+        if key not in _SCHEMA:
+            raise ConfigError(f"{path}: unknown key {key!r}; known keys: {', '.join(_SCHEMA)}")
+    return flat
+
+
+def _flatten(data: Mapping[str, Any], prefix: str, out: dict[str, Any]) -> None:
+    for name, value in data.items():
+        key = prefix + name
+        if isinstance(value, Mapping):
+            _flatten(value, key + ".", out)
+        else:
+            out[key] = value
+
+
+def _parse_env(spec: _Key, text: str, name: str) -> Any:
+    if spec.kind is str:
+        return text
+    try:
+        return spec.kind(text)
+    except ValueError as err:
+        raise ConfigError(f"{name}={text!r}: expected {spec.kind.__name__}") from err
+
+
+def _validate(key: str, value: Any, origin: str) -> Any:
+    spec = _SCHEMA.get(key)
+    if spec is None:
+        raise ConfigError(f"unknown config key {key!r}; known keys: {', '.join(_SCHEMA)}")
+    if spec.kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if type(value) is not spec.kind:
+        raise ConfigError(
+            f"config {key} = {value!r} (from {origin}): expected {spec.kind.__name__}"
+        )
+    if spec.allowed and value not in spec.allowed:
+        allowed = ", ".join(map(str, spec.allowed))
+        raise ConfigError(f"config {key} = {value!r} (from {origin}): allowed values are {allowed}")
+    if spec.check is not None and not spec.check(value):
+        raise ConfigError(f"config {key} = {value!r} (from {origin}): must be {spec.rule}")
+    return value

@@ -1,0 +1,71 @@
+"""A session per wearer: the pipeline of stages for one pair of glasses, and its services."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+
+from oculi.agent.parser import IntentParser
+from oculi.agent.stage import AgentStage
+from oculi.apps.sdk import App
+from oculi.apps.shop.app import ShopApp
+from oculi.apps.stage import AppsStage
+from oculi.apps.system.app import SystemApp
+from oculi.audio.speech_stage import SpeechStage
+from oculi.audio.tts import SpeechEngine, make_speech_engine
+from oculi.events import Event
+from oculi.hud.stage import HudStage
+from oculi.runtime.bus import EventBus
+from oculi.runtime.config import Config
+from oculi.runtime.profile import Profile, load_profile
+from oculi.services.catalog import Catalog, open_catalog
+from oculi.vision.stage import VisionStage
+
+
+def speech_engine_from(config: Config) -> SpeechEngine:
+    if config.get("speech.engine") == "piper":
+        return make_speech_engine("piper", model_path=config.get("speech.model_path") or None)
+    return make_speech_engine(
+        "espeak", voice=config.get("speech.voice"), rate_wpm=config.get("speech.rate_wpm")
+    )
+
+
+class Session:
+    """Everything one wearer's glasses talk to; feed it sensor events, read what comes out."""
+
+    def __init__(
+        self,
+        config: Config,
+        profile: Profile | None = None,
+        *,
+        catalog: Catalog | None = None,
+        speech: SpeechEngine | None = None,
+    ) -> None:
+        self.id = uuid.uuid4().hex
+        self.config = config
+        self.profile = profile or load_profile(config.profile)
+        self._owns_catalog = catalog is None
+        self.catalog = catalog or open_catalog(config.catalog_path)
+        apps: list[App] = [ShopApp(self.catalog), SystemApp()]
+        parser = IntentParser([a.intents_file for a in apps if a.intents_file is not None])
+        self.bus = EventBus(
+            stages=[
+                VisionStage(gaze_window=config.get("vision.gaze_window")),
+                AgentStage(parser),
+                AppsStage(apps),
+                HudStage(self.profile.display),
+                SpeechStage(speech or speech_engine_from(config)),
+            ]
+        )
+
+    def listen(self, listener: Callable[[Event], Awaitable[None] | None]) -> None:
+        """Call `listener` with every event the session sees, inputs and outputs alike."""
+        self.bus.listeners.append(listener)
+
+    async def feed(self, event: Event) -> list[Event]:
+        """One sensor event in; it and every event it caused out, in order."""
+        return await self.bus.publish(event)
+
+    def close(self) -> None:
+        if self._owns_catalog:
+            self.catalog.close()

@@ -1,0 +1,1 @@
+"""Services the apps use; each owns its store schema."""

@@ -1,0 +1,1 @@
+"""Vision: what the wearer looks at, read from camera frames."""
