@@ -84,7 +84,7 @@ class VideoFrame(Event):
 @_register
 @dataclass(frozen=True, kw_only=True)
 class Gaze(Event):
-    """Where the wearer looks, as a fraction of the camera frame (0,0 top left; 1,1 bottom right)."""
+    """Where the wearer looks, as a fraction of the frame (0,0 top left; 1,1 bottom right)."""
 
     kind: ClassVar[str] = "gaze"
     x: float
@@ -105,7 +105,9 @@ class Touch(Event):
 
     def __post_init__(self) -> None:
         if self.gesture not in TOUCH_GESTURES:
-            raise EventError(f"touch gesture {self.gesture!r}: allowed are {', '.join(TOUCH_GESTURES)}")
+            raise EventError(
+                f"touch gesture {self.gesture!r}: allowed are {', '.join(TOUCH_GESTURES)}"
+            )
 
 
 @_register
@@ -255,17 +257,20 @@ EVENT_KINDS: tuple[str, ...] = tuple(_REGISTRY)
 
 
 def event_from_json(body: Any) -> Event:
-    """Rebuild an event from its JSON form; anything malformed raises EventError naming the field."""
+    """Rebuild an event from its JSON form; anything malformed raises EventError naming it."""
     if not isinstance(body, dict):
         raise EventError(f"an event must be a JSON object, got {type(body).__name__}")
     version = body.get("v")
     if version != SCHEMA_VERSION:
-        raise EventError(f"event schema version {version!r} is not supported (want {SCHEMA_VERSION})")
+        raise EventError(
+            f"event schema version {version!r} is not supported (want {SCHEMA_VERSION})"
+        )
     kind = body.get("kind")
     cls = _REGISTRY.get(kind) if isinstance(kind, str) else None
     if cls is None:
         raise EventError(f"unknown event kind {kind!r}; known: {', '.join(EVENT_KINDS)}")
-    return _decode_dataclass(cls, body, kind)
+    event: Event = _decode_dataclass(cls, body, cls.kind)
+    return event
 
 
 def _encode(value: Any) -> Any:
@@ -285,7 +290,9 @@ def _decode_dataclass(cls: type[Any], body: dict[str, Any], where: str) -> Any:
     values: dict[str, Any] = {}
     for f in dataclasses.fields(cls):
         if f.name not in body:
-            no_default = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+            no_default = (
+                f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+            )
             if no_default:
                 raise EventError(f"{where}: missing field {f.name!r}")
             continue

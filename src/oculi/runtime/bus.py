@@ -60,7 +60,9 @@ class EventBus:
                 seen.append(current)
                 await self._notify(current)
                 if len(seen) > MAX_EVENTS_PER_INPUT:
-                    raise OculiError(f"stages produced over {MAX_EVENTS_PER_INPUT} events for one input")
+                    raise OculiError(
+                        f"stages produced over {MAX_EVENTS_PER_INPUT} events for one input"
+                    )
                 for stage in self.stages:
                     queue.extend(await self._run_stage(stage, current))
             return seen

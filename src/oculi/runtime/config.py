@@ -42,7 +42,10 @@ _SCHEMA: dict[str, _Key] = {
     "speech.engine": _Key(str, "espeak", allowed=SPEECH_ENGINES),
     "speech.voice": _Key(str, "en-us"),
     "speech.rate_wpm": _Key(
-        int, 165, check=lambda v: MIN_RATE_WPM <= v <= MAX_RATE_WPM, rule=f"{MIN_RATE_WPM}..{MAX_RATE_WPM}"
+        int,
+        165,
+        check=lambda v: MIN_RATE_WPM <= v <= MAX_RATE_WPM,
+        rule=f"{MIN_RATE_WPM}..{MAX_RATE_WPM}",
     ),
     "speech.model_path": _Key(str, ""),
     "vision.gaze_window": _Key(

@@ -17,12 +17,7 @@ from PIL import Image, UnidentifiedImageError
 from oculi.errors import PerceptionError
 from oculi.vision.gtin import normalise_gtin
 
-RETAIL_FORMATS = (
-    zxingcpp.BarcodeFormat.EAN13,
-    zxingcpp.BarcodeFormat.UPCA,
-    zxingcpp.BarcodeFormat.EAN8,
-    zxingcpp.BarcodeFormat.UPCE,
-)
+RETAIL_FORMATS = zxingcpp.barcode_formats_from_str("EAN13,UPCA,EAN8,UPCE")
 MAX_PIXELS = 40_000_000
 """Larger images are refused rather than risk running a small device out of memory."""
 
@@ -65,7 +60,9 @@ def read_codes_near(
     return sorted(codes, key=lambda c: math.hypot(c.x - gx, c.y - gy))
 
 
-def _window_box(image: Image.Image, gx: float, gy: float, window: float) -> tuple[int, int, int, int]:
+def _window_box(
+    image: Image.Image, gx: float, gy: float, window: float
+) -> tuple[int, int, int, int]:
     w, h = image.width * window, image.height * window
     left = min(max(gx * image.width - w / 2, 0), image.width - w)
     top = min(max(gy * image.height - h / 2, 0), image.height - h)
@@ -73,7 +70,7 @@ def _window_box(image: Image.Image, gx: float, gy: float, window: float) -> tupl
 
 
 def _read(image: Image.Image, box: tuple[int, int, int, int]) -> list[ReadCode]:
-    left, top, right, bottom = box
+    left, top = box[:2]
     pixels = np.asarray(image.crop(box) if box != (0, 0, image.width, image.height) else image)
     found: list[ReadCode] = []
     for result in zxingcpp.read_barcodes(pixels, formats=RETAIL_FORMATS):

@@ -50,7 +50,9 @@ def normalise_gtin(text: str, symbology: str = "") -> str:
     if len(code) == 14 and code.startswith("0"):
         code = code[1:]
     if len(code) not in (8, 12, 13):
-        raise PerceptionError(f"barcode text {text!r} has {len(code)} digits; a GTIN has 8, 12 or 13")
+        raise PerceptionError(
+            f"barcode text {text!r} has {len(code)} digits; a GTIN has 8, 12 or 13"
+        )
     if not is_valid_gtin(code):
         raise PerceptionError(f"barcode {text!r} fails its check digit")
     return code.zfill(13)

@@ -37,7 +37,9 @@ class VisionStage:
         if not codes:
             return ()
         best = codes[0]
-        return (BarcodeSeen(gtin=best.gtin, symbology=best.symbology, raw=best.raw, x=best.x, y=best.y),)
+        return (
+            BarcodeSeen(gtin=best.gtin, symbology=best.symbology, raw=best.raw, x=best.x, y=best.y),
+        )
 
     def _read(self, data: bytes) -> list[ReadCode]:
         return read_codes_near(decode_image(data), self._gaze, self._window)

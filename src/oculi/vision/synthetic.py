@@ -62,7 +62,9 @@ def draw_ean13(gtin: str, module_px: int = 3, bar_height: int = 90) -> Image.Ima
     for i, bit in enumerate(modules):
         if bit == "1":
             x = quiet + i * module_px
-            draw.rectangle([x, module_px * 2, x + module_px - 1, module_px * 2 + bar_height], "black")
+            draw.rectangle(
+                [x, module_px * 2, x + module_px - 1, module_px * 2 + bar_height], "black"
+            )
     spaced = f"{gtin[0]}  {gtin[1:7]}  {gtin[7:]}"
     draw.text((width / 2, bar_height + module_px * 3), spaced, fill="black", font=font, anchor="ma")
     return img

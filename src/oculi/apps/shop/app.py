@@ -53,7 +53,9 @@ def price_answer(comparison: PriceComparison) -> Answer:
         rows.append(CardRow(label=offer.store, value=value))
     saving = comparison.saving_cents
     footer = f"Save {show_price(saving, best.currency)} vs. the dearest" if saving else ""
-    speech = f"{product.name}: best price {say_price(best.price_cents, best.currency)} at {best.store}."
+    speech = (
+        f"{product.name}: best price {say_price(best.price_cents, best.currency)} at {best.store}."
+    )
     if saving:
         speech += f" That saves {say_price(saving, best.currency)}."
     return Answer(

@@ -1,0 +1,202 @@
+"""The `oculi` command.
+
+Exit codes: 0 success, 1 a scenario expectation failed, 2 bad input (config, scenario, files).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from oculi import __version__
+from oculi.devices.replay import Check, ScenarioResult, describe_input, replay
+from oculi.devices.scenario import load_scenario
+from oculi.errors import OculiError
+from oculi.runtime.config import PROFILES, Config, load_config
+from oculi.runtime.session import Session
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        config = load_config(args.config)
+        code: int = args.handler(args, config)
+        return code
+    except OculiError as err:
+        err_console.print(f"[bold red]error:[/] {err}", highlight=False)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="oculi", description="Oculi, an open OS for AI glasses")
+    parser.add_argument("--version", action="version", version=f"oculi {__version__}")
+    parser.add_argument("--config", type=Path, help="TOML config file (also $OCULI_CONFIG)")
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="replay a scenario file through the runtime")
+    run.add_argument("scenario", type=Path)
+    run.add_argument("--profile", choices=PROFILES, help="device profile (default from config)")
+    run.add_argument("--out", type=Path, help="write event log, card PNGs and reply WAVs here")
+    run.add_argument("--json", action="store_true", help="print the result as JSON")
+    run.set_defaults(handler=_run)
+
+    demo = sub.add_parser("demo", help="replay the shipped scenarios on both profiles")
+    demo.add_argument("--out", type=Path, default=Path("oculi-demo-out"))
+    demo.set_defaults(handler=_demo)
+
+    catalog = sub.add_parser("catalog", help="the product catalog")
+    catalog_sub = catalog.add_subparsers(required=True, metavar="ACTION")
+    init = catalog_sub.add_parser("init", help="create the catalog filled with the demo products")
+    init.add_argument("--db", type=Path, help="catalog file (default from config)")
+    init.add_argument("--force", action="store_true", help="replace an existing catalog")
+    init.set_defaults(handler=_catalog_init)
+    price = catalog_sub.add_parser("price", help="compare a product's offers by GTIN")
+    price.add_argument("gtin")
+    price.add_argument("--db", type=Path, help="catalog file (default from config)")
+    price.set_defaults(handler=_catalog_price)
+
+    bench = sub.add_parser("bench", help="run benchmarks and print their tables")
+    bench.add_argument("names", nargs="*", help="benchmarks to run (default: all)")
+    bench.add_argument("--runs", type=int, default=50, help="measured runs per benchmark")
+    bench.add_argument("--json", type=Path, help="also save the tables as JSON here")
+    bench.add_argument("--list", action="store_true", help="list the benchmarks and stop")
+    bench.set_defaults(handler=_bench)
+    return parser
+
+
+def _run(args: argparse.Namespace, config: Config) -> int:
+    scenario = load_scenario(args.scenario)
+    if args.profile:
+        config = config.with_overrides(profile=args.profile)
+    session = Session(config)
+    try:
+        result = asyncio.run(replay(scenario, session, args.out))
+    finally:
+        session.close()
+    if args.json:
+        print(json.dumps(result.summary(), indent=2, ensure_ascii=False))
+    else:
+        _print_result_table(result)
+        if args.out:
+            console.print(f"outputs in {args.out}")
+    return 0 if result.passed else 1
+
+
+def _print_result_table(result: ScenarioResult) -> None:
+    table = Table(title=f"{result.scenario.name} · profile {result.profile}")
+    for column in ("step", "input", "answer", "check", "result"):
+        table.add_column(column)
+    for step in result.steps:
+        answer = " / ".join(step.answers)
+        checks: list[Check | None] = [*step.checks] or [None]
+        for i, check in enumerate(checks):
+            first = i == 0
+            table.add_row(
+                str(step.step.number) if first else "",
+                f"{step.step.kind}: {describe_input(step.step)}"[:48] if first else "",
+                answer[:60] if first else "",
+                check.what if check else "",
+                ("[green]pass[/]" if check.passed else f"[red]FAIL[/] {check.detail[:60]}")
+                if check
+                else "",
+            )
+    console.print(table)
+    verdict = "[green]passed[/]" if result.passed else "[red]failed[/]"
+    passed = sum(c.passed for c in result.checks)
+    console.print(f"{result.scenario.name}: {verdict} ({passed}/{len(result.checks)} checks)")
+
+
+def _demo(args: argparse.Namespace, config: Config) -> int:
+    from oculi.demo import run_demo
+
+    run = run_demo(config, args.out, console)
+    table = Table(title="Oculi demo")
+    for column in ("scenario", "profile", "steps", "checks passed", "result"):
+        table.add_column(column)
+    for result in run.results:
+        passed = sum(c.passed for c in result.checks)
+        table.add_row(result.scenario.name, result.profile, str(len(result.steps)),
+                      f"{passed}/{len(result.checks)}",
+                      "[green]pass[/]" if result.passed else "[red]FAIL[/]")  # fmt: skip
+    console.print(table)
+    console.print(f"open {run.index} to see the cards and hear the replies")
+    return 0 if run.passed else 1
+
+
+def _catalog_init(args: argparse.Namespace, config: Config) -> int:
+    from oculi.services.catalog import init_catalog
+
+    path = args.db or config.catalog_path
+    counts = init_catalog(path, force=args.force)
+    console.print(f"catalog {path}: " + ", ".join(f"{n} {t}" for t, n in counts.items()))
+    return 0
+
+
+def _catalog_price(args: argparse.Namespace, config: Config) -> int:
+    from oculi.apps.shop.money import show_price
+    from oculi.services.catalog import open_catalog
+    from oculi.vision.gtin import normalise_gtin
+
+    with open_catalog(args.db or config.catalog_path) as catalog:
+        comparison = catalog.compare_prices(normalise_gtin(args.gtin))
+    if comparison is None:
+        raise OculiError(f"GTIN {args.gtin} is not in the catalog")
+    table = Table(title=f"{comparison.product.name} ({comparison.product.gtin})")
+    table.add_column("store")
+    table.add_column("price", justify="right")
+    for offer in comparison.offers:
+        price = show_price(offer.price_cents, offer.currency) if offer.in_stock else "out of stock"
+        table.add_row(offer.store, price)
+    console.print(table)
+    return 0
+
+
+def _bench(args: argparse.Namespace, config: Config) -> int:
+    from oculi.bench import benchmarks_dir, discover, run_benchmarks, save_json
+
+    if args.list:
+        for name, module in discover(benchmarks_dir()).items():
+            console.print(f"{name}: {module.DESCRIPTION}")
+        return 0
+    if args.runs < 1:
+        raise OculiError("--runs must be at least 1")
+    with Progress(console=console, transient=True) as progress:
+
+        def advance_factory(name: str, total: int) -> Callable[[], None]:
+            task = progress.add_task(name, total=total)
+            return lambda: progress.advance(task)
+
+        tables = run_benchmarks(args.names, args.runs, advance_factory)
+    for bench_table in tables:
+        table = Table(title=bench_table.title)
+        for column in bench_table.columns:
+            table.add_column(
+                column, justify="left" if column == bench_table.columns[0] else "right"
+            )
+        for row in bench_table.rows:
+            table.add_row(*(str(v) for v in row))
+        console.print(table)
+        for note in bench_table.notes:
+            console.print(f"  {note}", style="dim")
+    if args.json:
+        save_json(tables, args.json)
+        console.print(f"saved {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Devices: where sensor events come from (scenario replay today; real glasses later)."""
