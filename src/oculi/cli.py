@@ -35,7 +35,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.handler(args, config)
         return code
     except OculiError as err:
-        err_console.print(f"[bold red]error:[/] {err}", highlight=False)
+        err_console.print(f"[bold red]error:[/] {err}", highlight=False, soft_wrap=True)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -1,7 +1,8 @@
 """Read the retail barcode the wearer looks at, with zxing-cpp.
 
 The gaze point says which product matters: we search a window around it first (smaller, faster,
-and free of the neighbours on the shelf) and fall back to the whole frame.
+and free of the neighbours on the shelf), then the same window sharpened (a head-worn camera is
+often slightly out of focus), and only then the whole frame.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import zxingcpp
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageFilter, UnidentifiedImageError
 
 from oculi.errors import PerceptionError
 from oculi.vision.gtin import normalise_gtin
@@ -42,6 +43,8 @@ def decode_image(data: bytes) -> Image.Image:
             if opened.width * opened.height > MAX_PIXELS:
                 raise PerceptionError(f"the frame is too large ({opened.width}x{opened.height})")
             opened.load()
+            if opened.mode == "P":
+                return opened.convert("RGBA").convert("L")
             return opened.convert("L")
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as err:
         raise PerceptionError(f"the frame could not be decoded as an image: {err}") from err
@@ -52,10 +55,11 @@ def read_codes_near(
 ) -> list[ReadCode]:
     """Retail codes in the image, nearest to the gaze point first."""
     gx, gy = gaze if gaze is not None else (0.5, 0.5)
-    codes: list[ReadCode] = []
-    if window < 1.0:
-        codes = _read(image, _window_box(image, gx, gy, window))
+    box = _window_box(image, gx, gy, window) if window < 1.0 else (0, 0, image.width, image.height)
+    codes = _read(image, box)
     if not codes:
+        codes = _read(image, box, sharpen=True)
+    if not codes and window < 1.0:
         codes = _read(image, (0, 0, image.width, image.height))
     return sorted(codes, key=lambda c: math.hypot(c.x - gx, c.y - gy))
 
@@ -69,9 +73,14 @@ def _window_box(
     return int(left), int(top), int(left + w), int(top + h)
 
 
-def _read(image: Image.Image, box: tuple[int, int, int, int]) -> list[ReadCode]:
+def _read(
+    image: Image.Image, box: tuple[int, int, int, int], sharpen: bool = False
+) -> list[ReadCode]:
     left, top = box[:2]
-    pixels = np.asarray(image.crop(box) if box != (0, 0, image.width, image.height) else image)
+    region = image.crop(box) if box != (0, 0, image.width, image.height) else image
+    if sharpen:
+        region = region.filter(ImageFilter.UnsharpMask(radius=2, percent=200, threshold=0))
+    pixels = np.asarray(region)
     found: list[ReadCode] = []
     for result in zxingcpp.read_barcodes(pixels, formats=RETAIL_FORMATS):
         symbology = str(result.format)
