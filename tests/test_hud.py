@@ -10,8 +10,10 @@ from oculi.events import Card, CardRow
 from oculi.hud.render import render_card
 from oculi.runtime.profile import Display
 
+S1_DISPLAY = Display(640, 480)
 
-def _render(card: Card, display: Display = Display(640, 480)) -> Image.Image:
+
+def _render(card: Card, display: Display = S1_DISPLAY) -> Image.Image:
     return Image.open(io.BytesIO(render_card(card, display))).convert("RGB")
 
 
@@ -31,8 +33,8 @@ def test_card_scales_to_another_display() -> None:
 
 
 def test_long_labels_do_not_run_off_the_display() -> None:
-    card = Card(layout="price", title="A product with a very long name " * 4,
-                rows=(CardRow(label="Store with an extremely long name " * 5, value="€10.00"),))  # fmt: skip
+    long_row = CardRow(label="Store with an extremely long name " * 5, value="€10.00")
+    card = Card(layout="price", title="A product with a very long name " * 4, rows=(long_row,))
     image = _render(card)
     right_edge = image.crop((630, 0, 640, 480))
     assert right_edge.getbbox() is None, "text reached the display's right edge"

@@ -70,7 +70,7 @@ def test_s1_price_card_shows_the_product_and_its_cheapest_offer(
 
 def test_g1_run_speaks_but_shows_no_card(config: Config, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    result, _ = _replay(config, "price_check", "g1", out)
+    _replay(config, "price_check", "g1", out)
     events = [event_from_json(json.loads(line)) for line in (out / "events.jsonl").open()]
     assert not [e for e in events if isinstance(e, CardShown)]
     speech = [e for e in events if isinstance(e, SpeechOut)]
