@@ -80,6 +80,7 @@ def run(runs: int, advance: Callable[[], None]) -> BenchTable:
                        ["measure", "n", "p50 ms", "p95 ms", "mean ms"])  # fmt: skip
     for label in sorted(totals, key=lambda k: (k.startswith("stage"), k)):
         table.rows.append(latency_row(label, totals[label]))
+        table.samples_ms[label] = [s * 1000 for s in totals[label]]
     table.notes.append(
         "1280x720 JPEG frames of generated packs; barcode read by zxing-cpp near the gaze"
     )

@@ -22,8 +22,8 @@ from oculi.events import (
     CardShown,
     ErrorEvent,
     Event,
-    GpsFix,
     Gaze,
+    GpsFix,
     Intent,
     SpeechOut,
     TextInput,
@@ -71,7 +71,9 @@ SAMPLES: dict[str, Event] = {
         text="how much is this",
     ),
     "answer": Answer(t=T, app="shop", action="price", speech="Best price 2 euros 15.", card=CARD),
-    "card_shown": CardShown(t=T, card=CARD, png=b"\x89PNG\r\n\x1a\n\x00\xff", width=640, height=480),
+    "card_shown": CardShown(
+        t=T, card=CARD, png=b"\x89PNG\r\n\x1a\n\x00\xff", width=640, height=480
+    ),
     "speech_out": SpeechOut(t=T, text="Hello", wav=b"RIFF\x00\x01\x02\xfe", duration_s=0.5),
     "error": ErrorEvent(t=T, stage="vision", message="cannot read frame"),
 }
@@ -274,9 +276,7 @@ def test_every_known_touch_gesture_is_accepted(gesture: str) -> None:
     assert Touch(gesture=gesture).gesture == gesture
 
 
-@pytest.mark.parametrize(
-    ("lat", "lon"), [(90.5, 0.0), (-91.0, 0.0), (0.0, 180.5), (0.0, -181.0)]
-)
+@pytest.mark.parametrize(("lat", "lon"), [(90.5, 0.0), (-91.0, 0.0), (0.0, 180.5), (0.0, -181.0)])
 def test_gps_fix_out_of_range_is_refused(lat: float, lon: float) -> None:
     with pytest.raises(EventError, match="latitude/longitude"):
         GpsFix(lat=lat, lon=lon)
@@ -287,9 +287,7 @@ def test_gps_fix_at_the_limits_is_accepted() -> None:
     assert (fix.lat, fix.lon) == (-90.0, 180.0)
 
 
-@pytest.mark.parametrize(
-    ("length", "channels"), [(1, 1), (3, 1), (9, 2), (12, 5), (18, 5)]
-)
+@pytest.mark.parametrize(("length", "channels"), [(1, 1), (3, 1), (9, 2), (12, 5), (18, 5)])
 def test_audio_chunk_that_is_not_whole_frames_is_refused(length: int, channels: int) -> None:
     with pytest.raises(EventError, match="whole frames"):
         AudioChunk(pcm=b"\x00" * length, sample_rate=16000, channels=channels)

@@ -26,10 +26,12 @@ class BenchTable:
     columns: list[str]
     rows: list[list[Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    samples_ms: dict[str, list[float]] = field(default_factory=dict)
+    """Raw latencies by measure, for histograms; empty for tables that are not latencies."""
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "title": self.title, "columns": self.columns,
-                "rows": self.rows, "notes": self.notes}  # fmt: skip
+                "rows": self.rows, "notes": self.notes, "samples_ms": self.samples_ms}  # fmt: skip
 
 
 def percentile(values: Sequence[float], q: float) -> float:

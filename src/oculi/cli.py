@@ -73,6 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("names", nargs="*", help="benchmarks to run (default: all)")
     bench.add_argument("--runs", type=int, default=50, help="measured runs per benchmark")
     bench.add_argument("--json", type=Path, help="also save the tables as JSON here")
+    bench.add_argument("--plot", type=Path, metavar="DIR", help="save latency histograms (PNG)")
     bench.add_argument("--list", action="store_true", help="list the benchmarks and stop")
     bench.set_defaults(handler=_bench)
     return parser
@@ -195,6 +196,12 @@ def _bench(args: argparse.Namespace, config: Config) -> int:
     if args.json:
         save_json(tables, args.json)
         console.print(f"saved {args.json}")
+    if args.plot:
+        from oculi.bench_plot import plot_latencies
+
+        for bench_table in tables:
+            if saved := plot_latencies(bench_table, args.plot / f"{bench_table.name}.png"):
+                console.print(f"saved {saved}")
     return 0
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 from hassil import Intents, recognize
+from hassil.parser import ParseError
 
 from oculi.errors import ConfigError
 
@@ -36,9 +37,7 @@ class IntentParser:
         for path in intent_files:
             self._load(path, by_language)
         self._intents = {
-            lang: Intents.from_dict({"language": lang, "intents": intents})
-            for lang, intents in by_language.items()
-            if intents
+            lang: _compile(lang, intents) for lang, intents in by_language.items() if intents
         }
 
     def _load(self, path: Path, by_language: dict[str, dict[str, Any]]) -> None:
@@ -47,10 +46,15 @@ class IntentParser:
             app = data["app"]
             for action, spec in data["intents"].items():
                 name = f"{app}.{action}"
-                self._uses[name] = tuple(spec.get("uses", ()))
+                uses = spec.get("uses", ())
+                self._uses[name] = (uses,) if isinstance(uses, str) else tuple(uses)
                 for lang in LANGUAGES:
                     if spec.get(lang):
-                        by_language[lang][name] = {"data": [{"sentences": list(spec[lang])}]}
+                        intent = {"data": [{"sentences": list(spec[lang])}]}
+                        _compile(lang, {name: intent})
+                        by_language[lang][name] = intent
+        except ParseError as err:
+            raise ConfigError(f"intent file {path}: a template cannot be parsed: {err}") from err
         except (OSError, yaml.YAMLError, KeyError, TypeError, AttributeError) as err:
             raise ConfigError(f"intent file {path} is malformed: {err!r}") from err
 
@@ -65,3 +69,12 @@ class IntentParser:
             return None
         app, action = result.intent.name.split(".", 1)
         return Parsed(app, action, self._uses[result.intent.name], language)
+
+
+def _compile(language: str, intents: dict[str, Any]) -> Intents:
+    """hassil parses templates lazily; parse them now so a bad one fails at start-up."""
+    compiled = Intents.from_dict({"language": language, "intents": intents})
+    for intent in compiled.intents.values():
+        for data in intent.data:
+            _ = data.sentences
+    return compiled

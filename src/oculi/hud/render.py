@@ -7,37 +7,16 @@ black with few, large lines that can be read at a glance while walking.
 from __future__ import annotations
 
 import io
-from functools import lru_cache
-from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 from oculi.events import Card
+from oculi.fonts import Font, ui_font
 from oculi.runtime.profile import Display
 
 GREEN = (60, 255, 120)
 DIM_GREEN = (30, 150, 70)
 BLACK = (0, 0, 0)
-_FONT_FILES = (
-    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-    "/usr/share/fonts/TTF/DejaVuSans.ttf",
-    "/Library/Fonts/Arial Unicode.ttf",
-)
-_BOLD_FILES = (
-    "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
-    "/usr/share/fonts/TTF/DejaVuSans-Bold.ttf",
-)
-
-Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
-
-
-@lru_cache(maxsize=32)
-def _font(size: int, bold: bool = False) -> Font:
-    """A system sans font when there is one, else the scalable font Pillow ships."""
-    for name in _BOLD_FILES if bold else _FONT_FILES:
-        if Path(name).exists():
-            return ImageFont.truetype(name, size)
-    return ImageFont.load_default(size=size)
 
 
 def render_card(card: Card, display: Display) -> bytes:
@@ -48,12 +27,12 @@ def render_card(card: Card, display: Display) -> bytes:
     margin = int(28 * scale)
     width = display.width - 2 * margin
     y = margin
-    title_font = _font(int(40 * scale), bold=True)
+    title_font = ui_font(int(40 * scale), bold=True)
     for line in _wrap(draw, card.title, title_font, width)[:2]:
         draw.text((margin, y), line, fill=GREEN, font=title_font)
         y += int(48 * scale)
     if card.subtitle:
-        draw.text((margin, y), card.subtitle, fill=DIM_GREEN, font=_font(int(24 * scale)))
+        draw.text((margin, y), card.subtitle, fill=DIM_GREEN, font=ui_font(int(24 * scale)))
         y += int(36 * scale)
     draw.line([(margin, y), (margin + width, y)], fill=DIM_GREEN, width=max(1, int(2 * scale)))
     y += int(16 * scale)
@@ -62,11 +41,11 @@ def render_card(card: Card, display: Display) -> bytes:
         if y > display.height - margin - int(40 * scale):
             break
     if card.footer:
-        footer_font = _font(int(26 * scale), bold=True)
+        footer_font = ui_font(int(26 * scale), bold=True)
         draw.text((margin, display.height - margin), card.footer, fill=GREEN, font=footer_font,
                   anchor="ls")  # fmt: skip
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
+    image.save(buffer, format="PNG", compress_level=1)
     return buffer.getvalue()
 
 
@@ -81,7 +60,7 @@ def _draw_row(
 ) -> int:
     x, y = at
     size = int((36 if highlight else 28) * scale)
-    font = _font(size, bold=highlight)
+    font = ui_font(size, bold=highlight)
     height = int(size * 1.5)
     colour = GREEN if highlight else DIM_GREEN
     if highlight:

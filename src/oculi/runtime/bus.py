@@ -1,8 +1,10 @@
 """The async event bus and the stage contract.
 
-A stage is an async callable from one event to the events it produces. The bus hands every event
-to every stage in order and feeds their output back in until nothing new comes out, so a replay
-is deterministic. A stage that raises becomes an `ErrorEvent`; the session carries on.
+A stage is an async callable from one event to the events it produces. The bus hands each event
+to all stages at once (they own their state, so they can work side by side: the card is drawn
+while the reply is synthesised), tells listeners about each output as soon as it exists, and feeds
+outputs back in stage order until nothing new comes out, so a replay is deterministic. A stage
+that raises becomes an `ErrorEvent`; the session carries on.
 """
 
 from __future__ import annotations
@@ -53,19 +55,26 @@ class EventBus:
     async def publish(self, event: Event) -> list[Event]:
         """Process one input event to quiescence; returns it and everything it caused, in order."""
         async with self._lock:
+            await self._notify(event)
             queue: deque[Event] = deque([event])
             seen: list[Event] = []
             while queue:
                 current = queue.popleft()
                 seen.append(current)
-                await self._notify(current)
                 if len(seen) > MAX_EVENTS_PER_INPUT:
                     raise OculiError(
                         f"stages produced over {MAX_EVENTS_PER_INPUT} events for one input"
                     )
-                for stage in self.stages:
-                    queue.extend(await self._run_stage(stage, current))
+                outputs = await asyncio.gather(*(self._emit(s, current) for s in self.stages))
+                for produced in outputs:
+                    queue.extend(produced)
             return seen
+
+    async def _emit(self, stage: Stage, event: Event) -> Sequence[Event]:
+        produced = await self._run_stage(stage, event)
+        for output in produced:
+            await self._notify(output)
+        return produced
 
     async def _run_stage(self, stage: Stage, event: Event) -> Sequence[Event]:
         start = time.perf_counter()

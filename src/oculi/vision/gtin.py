@@ -5,6 +5,11 @@ from __future__ import annotations
 from oculi.errors import PerceptionError
 
 
+def _ascii_digits(text: str) -> bool:
+    """`str.isdigit` also accepts superscripts and other scripts' digits; a GTIN is ASCII."""
+    return text.isascii() and text.isdigit()
+
+
 def gtin_check_digit(body: str) -> int:
     """The GS1 mod-10 check digit for the digits before it."""
     total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
@@ -13,7 +18,7 @@ def gtin_check_digit(body: str) -> int:
 
 def is_valid_gtin(code: str) -> bool:
     return (
-        code.isdigit()
+        _ascii_digits(code)
         and len(code) in (8, 12, 13, 14)
         and gtin_check_digit(code[:-1]) == int(code[-1])
     )
@@ -21,7 +26,7 @@ def is_valid_gtin(code: str) -> bool:
 
 def expand_upce(code: str) -> str:
     """UPC-E (8 digits with number system and check digit) to its 12-digit UPC-A form."""
-    if len(code) != 8 or not code.isdigit() or code[0] not in "01":
+    if len(code) != 8 or not _ascii_digits(code) or code[0] not in "01":
         raise PerceptionError(f"UPC-E code {code!r} must be 8 digits starting with 0 or 1")
     ns, d, check = code[0], code[1:7], code[7]
     last = d[5]
@@ -43,7 +48,7 @@ def normalise_gtin(text: str, symbology: str = "") -> str:
     zero-padded, as GS1 pads every GTIN to a common width.
     """
     code = text.strip()
-    if not code.isdigit():
+    if not _ascii_digits(code):
         raise PerceptionError(f"barcode text {text!r} is not a GTIN (digits only)")
     if "".join(c for c in symbology.upper() if c.isalnum()) == "UPCE":
         code = expand_upce(code)

@@ -5,6 +5,7 @@ from __future__ import annotations
 SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "CNY": "¥", "JPY": "¥"}
 SPOKEN = {"EUR": ("euro", "euros"), "USD": ("dollar", "dollars"), "GBP": ("pound", "pounds"),
           "CNY": ("yuan", "yuan")}  # fmt: skip
+SPOKEN_CENTS = {"GBP": ("penny", "pence"), "CNY": ("fen", "fen")}
 
 
 def show_price(cents: int, currency: str) -> str:
@@ -18,6 +19,7 @@ def say_price(cents: int, currency: str) -> str:
     whole, rest = divmod(cents, 100)
     one, many = SPOKEN.get(currency, (currency, currency))
     if whole == 0:
-        return f"{rest} cents"
+        cent, cent_plural = SPOKEN_CENTS.get(currency, ("cent", "cents"))
+        return f"{rest} {cent if rest == 1 else cent_plural}"
     unit = one if whole == 1 else many
     return f"{whole} {unit}" if rest == 0 else f"{whole} {unit} {rest}"
