@@ -218,6 +218,8 @@ class Answer(Event):
     action: str
     speech: str
     card: Card | None = None
+    language: str = "en"
+    """Language of `speech` (`en`, `zh`): the wearer is answered in the language they asked in."""
 
 
 @_register

@@ -13,7 +13,7 @@ from PIL import Image
 from oculi.demo import shipped_scenarios
 from oculi.devices.replay import replay
 from oculi.devices.scenario import load_scenario
-from oculi.events import CardShown, SpeechOut, event_from_json
+from oculi.events import Answer, CardShown, SpeechOut, event_from_json
 from oculi.runtime.config import Config
 from oculi.runtime.session import Session
 from oculi.services.demo_catalog import DEMO_PRODUCTS
@@ -84,9 +84,20 @@ def test_g1_run_speaks_but_shows_no_card(config: Config, tmp_path: Path) -> None
     assert store in speech[0].text
 
 
+def test_a_question_in_chinese_is_answered_in_chinese(config: Config, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    _replay(config, "price_check", "g1", out)
+    events = [event_from_json(json.loads(line)) for line in (out / "events.jsonl").open()]
+    answers = [e for e in events if isinstance(e, Answer)]
+    assert [a.language for a in answers] == ["en", "en", "zh"]
+    assert "欧元" in answers[2].speech
+    speech = [e for e in events if isinstance(e, SpeechOut)]
+    assert speech[2].duration_s > 1.0
+
+
 def test_replay_writes_a_result_summary(config: Config, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    _replay(config, "errors_and_unknowns", "s1", out)
+    _replay(config, "unknowns_and_errors", "s1", out)
     summary = json.loads((out / "result.json").read_text())
     assert summary["passed"] is True
     assert summary["profile"] == "s1"

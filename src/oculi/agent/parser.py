@@ -30,6 +30,11 @@ class Parsed:
     language: str
 
 
+def detect_language(text: str) -> str:
+    """`zh` when the text has Han characters, else `en`: the two languages templates exist in."""
+    return "zh" if _HAN.search(text) else "en"
+
+
 class IntentParser:
     def __init__(self, intent_files: list[Path]) -> None:
         self._uses: dict[str, tuple[str, ...]] = {}
@@ -60,7 +65,7 @@ class IntentParser:
 
     def parse(self, text: str) -> Parsed | None:
         """The app action the words ask for, or None when no template matches."""
-        language = "zh" if _HAN.search(text) else "en"
+        language = detect_language(text)
         intents = self._intents.get(language)
         if intents is None or not text.strip():
             return None

@@ -6,7 +6,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from oculi.agent.parser import IntentParser
+from oculi.agent.parser import IntentParser, detect_language
 from oculi.events import BarcodeSeen, Event, GpsFix, Intent, TextInput, Utterance
 
 IN_VIEW_SECONDS = 30.0
@@ -40,7 +40,8 @@ class AgentStage:
     def understand(self, text: str) -> Intent:
         parsed = self._parser.parse(text)
         if parsed is None:
-            return Intent(app="system", action="unknown", path="none", confidence=0.0, text=text)
+            return Intent(app="system", action="unknown", args={"language": detect_language(text)},
+                          path="none", confidence=0.0, text=text)  # fmt: skip
         args: dict[str, object] = {"language": parsed.language}
         if "in_view" in parsed.uses:
             seen = self._context.in_view

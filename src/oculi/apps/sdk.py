@@ -21,9 +21,10 @@ class App(Protocol):
     async def handle(self, intent: Intent) -> Answer: ...
 
 
-def message(app: str, action: str, speech: str, title: str, *lines: str) -> Answer:
-    """A plain answer: the same words spoken and shown on a message card."""
+def message(
+    app: str, action: str, speech: str, title: str, *lines: str, language: str = "en"
+) -> Answer:
+    """A plain answer: the words spoken, and a message card with a title and a few lines."""
     rows = tuple(CardRow(label=line) for line in lines)
-    return Answer(
-        app=app, action=action, speech=speech, card=Card(layout="message", title=title, rows=rows)
-    )
+    card = Card(layout="message", title=title, rows=rows)
+    return Answer(app=app, action=action, speech=speech, card=card, language=language)

@@ -41,6 +41,7 @@ _SCHEMA: dict[str, _Key] = {
     "catalog.path": _Key(str, ""),
     "speech.engine": _Key(str, "espeak", allowed=SPEECH_ENGINES),
     "speech.voice": _Key(str, "en-us"),
+    "speech.voice_zh": _Key(str, "cmn"),
     "speech.rate_wpm": _Key(
         int,
         165,

@@ -54,7 +54,10 @@ class Session:
                 AgentStage(parser),
                 AppsStage(apps),
                 HudStage(self.profile.display),
-                SpeechStage(speech or speech_engine_from(config)),
+                SpeechStage(
+                    speech or speech_engine_from(config),
+                    {"zh": make_speech_engine("espeak", voice=config.get("speech.voice_zh"))},
+                ),
             ]
         )
 

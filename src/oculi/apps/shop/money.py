@@ -14,8 +14,15 @@ def show_price(cents: int, currency: str) -> str:
     return f"{symbol}{amount}" if symbol else f"{amount} {currency}"
 
 
-def say_price(cents: int, currency: str) -> str:
-    """`2 euros 49`, `64 cents`, `9 euros`: how people say prices aloud."""
+SPOKEN_ZH = {"EUR": "欧元", "USD": "美元", "GBP": "英镑", "CNY": "元", "JPY": "日元"}
+
+
+def say_price(cents: int, currency: str, language: str = "en") -> str:
+    """`2 euros 49`, `64 cents`, `9 euros`: how people say prices aloud (`2.49欧元` in Chinese)."""
+    if language == "zh":
+        whole, rest = divmod(cents, 100)
+        amount = f"{whole}" if rest == 0 else f"{whole}.{rest:02d}".rstrip("0")
+        return amount + SPOKEN_ZH.get(currency, currency)
     whole, rest = divmod(cents, 100)
     one, many = SPOKEN.get(currency, (currency, currency))
     if whole == 0:

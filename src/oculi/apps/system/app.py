@@ -15,5 +15,7 @@ class SystemApp:
     async def handle(self, intent: Intent) -> Answer:
         heard = intent.text.strip()
         shown = f'"{heard[:60]}"' if heard else "(nothing heard)"
-        return message(self.name, "unknown", "Sorry, I can't do that yet.",
-                       "I can't do that yet", shown, "Try: how much is this?")  # fmt: skip
+        language = intent.args.get("language")
+        speech = "抱歉，这个我还不会。" if language == "zh" else "Sorry, I can't do that yet."
+        return message(self.name, "unknown", speech, "I can't do that yet", shown,
+                       "Try: how much is this?", language=str(language or "en"))  # fmt: skip
