@@ -50,7 +50,9 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="replay a scenario file through the runtime")
     run.add_argument("scenario", type=Path)
     run.add_argument("--profile", choices=PROFILES, help="device profile (default from config)")
-    run.add_argument("--out", type=Path, help="write event log, card PNGs and reply WAVs here")
+    run.add_argument(
+        "--out", type=Path, help="event log, card PNGs, reply WAVs (default oculi-out/NAME-PROFILE)"
+    )
     run.add_argument("--json", action="store_true", help="print the result as JSON")
     run.set_defaults(handler=_run)
 
@@ -84,16 +86,16 @@ def _run(args: argparse.Namespace, config: Config) -> int:
     if args.profile:
         config = config.with_overrides(profile=args.profile)
     session = Session(config)
+    out = args.out or Path("oculi-out") / f"{args.scenario.stem}-{session.profile.name}"
     try:
-        result = asyncio.run(replay(scenario, session, args.out))
+        result = asyncio.run(replay(scenario, session, out))
     finally:
         session.close()
     if args.json:
         print(json.dumps(result.summary(), indent=2, ensure_ascii=False))
     else:
         _print_result_table(result)
-        if args.out:
-            console.print(f"outputs in {args.out}")
+        console.print(f"outputs in {out}")
     return 0 if result.passed else 1
 
 

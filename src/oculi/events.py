@@ -232,6 +232,8 @@ class CardShown(Event):
     png: bytes
     width: int
     height: int
+    seconds: float = 8.0
+    """How long the display keeps the card before it fades (`hud.card_seconds`)."""
 
 
 @_register

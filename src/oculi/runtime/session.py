@@ -53,7 +53,7 @@ class Session:
                 VisionStage(gaze_window=config.get("vision.gaze_window")),
                 AgentStage(parser),
                 AppsStage(apps),
-                HudStage(self.profile.display),
+                HudStage(self.profile.display, config.get("hud.card_seconds")),
                 SpeechStage(
                     speech or speech_engine_from(config),
                     {"zh": make_speech_engine("espeak", voice=config.get("speech.voice_zh"))},
