@@ -23,6 +23,10 @@ class PerceptionError(OculiError):
     """A sensor input (image, audio) could not be read."""
 
 
+class AudioInputError(PerceptionError):
+    """An audio file or stream is not audio, is truncated, or does not fit the device profile."""
+
+
 class CatalogError(OculiError):
     """The product catalog is missing, unreadable or asked for something it cannot hold."""
 

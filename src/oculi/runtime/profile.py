@@ -22,15 +22,28 @@ class Display:
     height: int
 
 
+Point = tuple[float, float, float]
+
+
 @dataclass(frozen=True)
 class Microphones:
+    """The array: channels 0..air-1 are air microphones, the bone-conduction pickups follow."""
+
     air: int
     bone_conduction: int
     sample_rate: int
+    air_positions: tuple[Point, ...] = ()
+    """Frame coordinates in metres (x right, y forward, z up; origin at the bridge)."""
+    mouth: Point | None = None
+    """Where the wearer's mouth is in the same coordinates: the direction the array listens to."""
 
     @property
     def channels(self) -> int:
         return self.air + self.bone_conduction
+
+    @property
+    def bone_channel(self) -> int | None:
+        return self.air if self.bone_conduction else None
 
 
 @dataclass(frozen=True)
@@ -76,13 +89,39 @@ def parse_profile(data: dict[str, Any], where: str) -> Profile:
         name=_field(data, "name", str, where),
         description=str(data.get("description", "")),
         display=None if display is None else Display(*_size(display, "display", where)),
-        microphones=Microphones(
-            air=_positive(data, "microphones.air", where, allow_zero=True),
-            bone_conduction=_positive(data, "microphones.bone_conduction", where, allow_zero=True),
-            sample_rate=_positive(data, "microphones.sample_rate", where),
-        ),
+        microphones=_microphones(data, where),
         camera=None if camera is None else Camera(*_size(camera, "camera", where)),
     )
+
+
+def _microphones(data: dict[str, Any], where: str) -> Microphones:
+    air = _positive(data, "microphones.air", where, allow_zero=True)
+    section = data.get("microphones", {})
+    positions = tuple(
+        _point(p, f"microphones.air_positions[{i}]", where)
+        for i, p in enumerate(section.get("air_positions", []))
+    )
+    if positions and len(positions) != air:
+        raise ConfigError(
+            f"{where}: field 'microphones.air_positions' lists {len(positions)} positions "
+            f"for {air} air microphones"
+        )
+    mouth = section.get("mouth")
+    return Microphones(
+        air=air,
+        bone_conduction=_positive(data, "microphones.bone_conduction", where, allow_zero=True),
+        sample_rate=_positive(data, "microphones.sample_rate", where),
+        air_positions=positions,
+        mouth=None if mouth is None else _point(mouth, "microphones.mouth", where),
+    )
+
+
+def _point(value: Any, field: str, where: str) -> Point:
+    ok = isinstance(value, list) and len(value) == 3
+    ok = ok and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
+    if not ok or any(abs(v) > 1.0 for v in value):
+        raise ConfigError(f"{where}: field {field!r} must be [x, y, z] in metres, got {value!r}")
+    return (float(value[0]), float(value[1]), float(value[2]))
 
 
 def _size(section: Any, name: str, where: str) -> tuple[int, int]:

@@ -1,0 +1,86 @@
+"""Multichannel audio as the front end sees it: float32, channels × samples, at 16 kHz.
+
+Everything that enters the voice path (files, scenario steps, streamed chunks) is brought to this
+one shape first, so the stages after it never think about formats or sample rates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import soundfile
+from numpy.typing import NDArray
+from scipy.signal import resample_poly
+
+from oculi.errors import AudioInputError
+
+SAMPLE_RATE = 16000
+"""The rate of the whole voice path: what Whisper, Silero VAD and pocketsphinx expect."""
+
+Samples = NDArray[np.float32]
+
+
+@dataclass(frozen=True)
+class Audio:
+    """Channels × samples, float32 in -1..1."""
+
+    samples: Samples
+    sample_rate: int
+
+    def __post_init__(self) -> None:
+        if self.samples.ndim != 2:
+            raise AudioInputError("audio must be channels × samples")
+
+    @property
+    def channels(self) -> int:
+        return int(self.samples.shape[0])
+
+    @property
+    def duration_s(self) -> float:
+        return self.samples.shape[1] / self.sample_rate
+
+    def channel(self, index: int) -> Samples:
+        return self.samples[index]
+
+
+def read_audio(path: Path) -> Audio:
+    """A WAV/FLAC/OGG file at 16 kHz; anything unreadable raises AudioInputError."""
+    try:
+        data, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
+    except FileNotFoundError as err:
+        raise AudioInputError(f"{path}: no such audio file") from err
+    except (soundfile.LibsndfileError, RuntimeError, ValueError) as err:
+        raise AudioInputError(f"{path}: not a readable audio file ({err})") from err
+    if data.shape[0] == 0:
+        raise AudioInputError(f"{path}: the audio file is empty")
+    if not np.isfinite(data).all():
+        raise AudioInputError(f"{path}: the audio holds invalid samples (NaN or infinity)")
+    return resample(Audio(np.ascontiguousarray(data.T), int(rate)), SAMPLE_RATE)
+
+
+def resample(audio: Audio, rate: int) -> Audio:
+    """The same sound at another sample rate (polyphase filter, no phase shift)."""
+    if audio.sample_rate == rate:
+        return audio
+    ratio = Fraction(rate, audio.sample_rate).limit_denominator(1000)
+    out = resample_poly(audio.samples, ratio.numerator, ratio.denominator, axis=1)
+    return Audio(out.astype(np.float32), rate)
+
+
+def from_pcm16(pcm: bytes, channels: int, sample_rate: int) -> Audio:
+    """Interleaved signed 16-bit PCM (the wire and WAV format) as float audio."""
+    ints = np.frombuffer(pcm, dtype="<i2")
+    if channels < 1 or ints.size % channels:
+        raise AudioInputError(f"{ints.size} samples do not split into {channels} channels")
+    frames = ints.reshape(-1, channels).T.astype(np.float32) / 32768.0
+    return Audio(np.ascontiguousarray(frames), sample_rate)
+
+
+def to_pcm16(samples: Samples) -> bytes:
+    """Mono or channels × samples float audio as interleaved 16-bit PCM, clipped to range."""
+    data = samples if samples.ndim == 2 else samples[np.newaxis, :]
+    ints = np.clip(np.round(data.T * 32767.0), -32768, 32767).astype("<i2")
+    return ints.tobytes()
