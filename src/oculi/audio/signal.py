@@ -40,10 +40,11 @@ class Audio:
 
     @property
     def duration_s(self) -> float:
-        return self.samples.shape[1] / self.sample_rate
+        return float(self.samples.shape[1]) / self.sample_rate
 
     def channel(self, index: int) -> Samples:
-        return self.samples[index]
+        row: Samples = self.samples[index]
+        return row
 
 
 def read_audio(path: Path) -> Audio:
