@@ -35,7 +35,7 @@ def _row(label: str, cases: list[tuple[bytes, str]], gaze: tuple[float, float] |
     return [label, len(cases), correct, rate, floor, round(percentile(times, 50), 1)]
 
 
-def run(runs: int, advance: Callable[[], None]) -> BenchTable:
+def run(runs: int, advance: Callable[[], None], options: dict[str, str]) -> BenchTable:
     table = BenchTable(NAME, "Barcode read rate", ["set", "images", "correct", "rate",
                                                    "zxing floor", "p50 ms"])  # fmt: skip
     for folder, floor in ZXING_FLOOR.items():

@@ -66,7 +66,7 @@ async def _measure(
     return totals
 
 
-def run(runs: int, advance: Callable[[], None]) -> BenchTable:
+def run(runs: int, advance: Callable[[], None], options: dict[str, str]) -> BenchTable:
     frames = _frames(runs)
     with tempfile.TemporaryDirectory() as tmp:
         config = load_config(env={"OCULI_CATALOG__PATH": str(Path(tmp) / "catalog.sqlite3")})

@@ -1,7 +1,8 @@
 """`oculi bench`: benchmarks are scripts in `benchmarks/`, each printing one table.
 
-A benchmark module defines `NAME`, `DESCRIPTION` and `run(runs, advance) -> BenchTable`; timing
-targets live there, never in tests.
+A benchmark module defines `NAME`, `DESCRIPTION` and `run(runs, advance, options)` returning one
+`BenchTable` or a list of them; `options` are the `--set KEY=VALUE` pairs of the command line.
+Timing targets live there, never in tests.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ class BenchTable:
     notes: list[str] = field(default_factory=list)
     samples_ms: dict[str, list[float]] = field(default_factory=dict)
     """Raw latencies by measure, for histograms; empty for tables that are not latencies."""
+    figures: dict[str, bytes] = field(default_factory=dict)
+    """PNG images the benchmark drew, by file name; saved with `--plot DIR`."""
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "title": self.title, "columns": self.columns,
@@ -76,7 +79,10 @@ def discover(folder: Path) -> dict[str, ModuleType]:
 
 
 def run_benchmarks(
-    names: Sequence[str], runs: int, advance_factory: Callable[[str, int], Callable[[], None]]
+    names: Sequence[str],
+    runs: int,
+    advance_factory: Callable[[str, int], Callable[[], None]],
+    options: dict[str, str] | None = None,
 ) -> list[BenchTable]:
     modules = discover(benchmarks_dir())
     unknown = [n for n in names if n not in modules]
@@ -85,10 +91,11 @@ def run_benchmarks(
     tables = []
     for name in names or list(modules):
         module = modules[name]
-        table = module.run(runs, advance_factory(name, runs))
-        if not isinstance(table, BenchTable):
-            raise OculiError(f"benchmark {name} did not return a BenchTable")
-        tables.append(table)
+        result = module.run(runs, advance_factory(name, runs), dict(options or {}))
+        produced = result if isinstance(result, list) else [result]
+        if not all(isinstance(t, BenchTable) for t in produced):
+            raise OculiError(f"benchmark {name} did not return BenchTables")
+        tables.extend(produced)
     return tables
 
 

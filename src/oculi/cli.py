@@ -56,6 +56,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="print the result as JSON")
     run.set_defaults(handler=_run)
 
+    listen = sub.add_parser("listen", help="run a recording through the voice path")
+    listen.add_argument("file", type=Path, help="WAV/FLAC: mono, or the profile's channels")
+    listen.add_argument("--profile", choices=PROFILES, help="device profile (default from config)")
+    listen.add_argument("--json", action="store_true", help="print the result as JSON")
+    listen.set_defaults(handler=_listen)
+
     demo = sub.add_parser("demo", help="replay the shipped scenarios on both profiles")
     demo.add_argument("--out", type=Path, default=Path("oculi-demo-out"))
     demo.set_defaults(handler=_demo)
@@ -75,7 +81,9 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("names", nargs="*", help="benchmarks to run (default: all)")
     bench.add_argument("--runs", type=int, default=50, help="measured runs per benchmark")
     bench.add_argument("--json", type=Path, help="also save the tables as JSON here")
-    bench.add_argument("--plot", type=Path, metavar="DIR", help="save latency histograms (PNG)")
+    bench.add_argument("--plot", type=Path, metavar="DIR", help="save figures and histograms (PNG)")
+    bench.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                       help="benchmark option, e.g. --set wake_hours=3")  # fmt: skip
     bench.add_argument("--list", action="store_true", help="list the benchmarks and stop")
     bench.set_defaults(handler=_bench)
     return parser
@@ -121,6 +129,32 @@ def _print_result_table(result: ScenarioResult) -> None:
     verdict = "[green]passed[/]" if result.passed else "[red]failed[/]"
     passed = sum(c.passed for c in result.checks)
     console.print(f"{result.scenario.name}: {verdict} ({passed}/{len(result.checks)} checks)")
+
+
+def _listen(args: argparse.Namespace, config: Config) -> int:
+    from oculi.audio.listen import listen_file
+    from oculi.runtime.profile import load_profile
+
+    profile = load_profile(args.profile or config.profile)
+    result = listen_file(args.file, profile)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+        return 0
+    own = {None: "n/a", True: "yes", False: "no"}[result["own_voice"]]
+    console.print(f"[bold]{result['text'] or '(nothing heard from the wearer)'}[/]")
+    console.print(f"wake: {'yes' if result['wake'] else 'no'} · own voice: {own} "
+                  f"(score {result['own_voice_score']}) · SNR {result['snr_db']} dB")  # fmt: skip
+    for note in result["notes"]:
+        console.print(f"note: {note}", style="yellow")
+    table = Table(title="segments")
+    for column in ("start s", "end s", "transcript", "wake", "own voice"):
+        table.add_column(column)
+    for seg in result["segments"]:
+        table.add_row(str(seg["start_s"]), str(seg["end_s"]), seg["transcript"],
+                      str(seg["wake"]), str(seg["own_voice_score"]))  # fmt: skip
+    console.print(table)
+    console.print("timings (ms): " + ", ".join(f"{k} {v}" for k, v in result["timings_ms"].items()))
+    return 0
 
 
 def _demo(args: argparse.Namespace, config: Config) -> int:
@@ -183,7 +217,8 @@ def _bench(args: argparse.Namespace, config: Config) -> int:
             task = progress.add_task(name, total=total)
             return lambda: progress.advance(task)
 
-        tables = run_benchmarks(args.names, args.runs, advance_factory)
+        options = dict(_key_value(item) for item in args.set)
+        tables = run_benchmarks(args.names, args.runs, advance_factory, options)
     for bench_table in tables:
         table = Table(title=bench_table.title)
         for column in bench_table.columns:
@@ -204,7 +239,18 @@ def _bench(args: argparse.Namespace, config: Config) -> int:
         for bench_table in tables:
             if saved := plot_latencies(bench_table, args.plot / f"{bench_table.name}.png"):
                 console.print(f"saved {saved}")
+            for file_name, png in bench_table.figures.items():
+                args.plot.mkdir(parents=True, exist_ok=True)
+                (args.plot / file_name).write_bytes(png)
+                console.print(f"saved {args.plot / file_name}")
     return 0
+
+
+def _key_value(item: str) -> tuple[str, str]:
+    key, sep, value = item.partition("=")
+    if not sep or not key:
+        raise OculiError(f"--set {item!r}: expected KEY=VALUE")
+    return key.strip(), value.strip()
 
 
 if __name__ == "__main__":

@@ -60,6 +60,8 @@ class AudioChunk(Event):
     """Signed 16-bit little-endian samples, interleaved by channel."""
     sample_rate: int
     channels: int
+    last: bool = False
+    """The stream pauses or ends after this chunk (end of a recording, microphone closed)."""
 
     def __post_init__(self) -> None:
         if self.channels < 1 or self.sample_rate < 1:
@@ -147,6 +149,10 @@ class Utterance(Event):
     source: str = "asr"
     """`asr` for recognised speech, `script` for a scenario's `say:` step."""
     confidence: float = 1.0
+    wake: bool = False
+    """The wake phrase opened this utterance."""
+    own_voice_score: float | None = None
+    """0..1 from the bone-conduction check; None when the device cannot tell."""
 
 
 @_register

@@ -63,6 +63,20 @@ class IntentParser:
         except (OSError, yaml.YAMLError, KeyError, TypeError, AttributeError) as err:
             raise ConfigError(f"intent file {path} is malformed: {err!r}") from err
 
+    def examples(self, language: str = "en") -> list[str]:
+        """Plain sentences from each action's first templates (first alternatives, optional words
+        left out): the command vocabulary the ASR is primed with."""
+        intents = self._intents.get(language)
+        if intents is None:
+            return []
+        found = []
+        for intent in intents.intents.values():
+            for template in intent.data[0].sentence_texts[:3]:
+                text = re.sub(r"\[[^\]]*\]", "", template)
+                text = re.sub(r"\(([^|)]*)[^)]*\)", r"\1", text)
+                found.append(" ".join(text.split()))
+        return found
+
     def parse(self, text: str) -> Parsed | None:
         """The app action the words ask for, or None when no template matches."""
         language = detect_language(text)

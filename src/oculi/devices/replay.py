@@ -150,11 +150,15 @@ def _pack(gtin: str) -> PackSpec:
 
 
 def _audio_events(path: Path) -> Iterator[AudioChunk]:
+    """The file as the glasses would stream it; the last chunk closes the stream."""
     with wave.open(str(path), "rb") as wav:
         rate, channels = wav.getframerate(), wav.getnchannels()
         hop = max(1, int(rate * AUDIO_HOP_S))
+        total = wav.getnframes()
+        sent = 0
         while frames := wav.readframes(hop):
-            yield AudioChunk(pcm=frames, sample_rate=rate, channels=channels)
+            sent += len(frames) // (2 * channels)
+            yield AudioChunk(pcm=frames, sample_rate=rate, channels=channels, last=sent >= total)
 
 
 async def replay(

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from oculi.audio.asr import ASR_ENGINES
+from oculi.audio.beamform import BEAMFORMERS
 from oculi.audio.tts import MAX_RATE_WPM, MIN_RATE_WPM, SPEECH_ENGINES
 from oculi.errors import ConfigError
 
@@ -53,6 +55,14 @@ _SCHEMA: dict[str, _Key] = {
         float, 0.5, check=lambda v: 0.05 <= v <= 1.0, rule="a fraction of the frame, 0.05..1.0"
     ),
     "hud.card_seconds": _Key(float, 8.0, check=lambda v: 0 < v <= 120, rule="0..120 seconds"),
+    "voice.wake_phrase": _Key(str, "hey oculi"),
+    "voice.require_wake": _Key(bool, True),
+    "voice.beamformer": _Key(str, "mvdr", allowed=BEAMFORMERS),
+    "voice.asr_engine": _Key(str, "whisper", allowed=ASR_ENGINES),
+    "voice.own_voice_threshold": _Key(float, 0.5, check=lambda v: 0 <= v <= 1, rule="0..1"),
+    "voice.push_to_talk_seconds": _Key(
+        float, 8.0, check=lambda v: 0 <= v <= 60, rule="0..60 seconds"
+    ),
 }
 
 
@@ -138,6 +148,10 @@ def _flatten(data: Mapping[str, Any], prefix: str, out: dict[str, Any]) -> None:
 def _parse_env(spec: _Key, text: str, name: str) -> Any:
     if spec.kind is str:
         return text
+    if spec.kind is bool:
+        if text.lower() not in ("true", "false", "1", "0", "yes", "no"):
+            raise ConfigError(f"{name}={text!r}: expected true or false")
+        return text.lower() in ("true", "1", "yes")
     try:
         return spec.kind(text)
     except ValueError as err:

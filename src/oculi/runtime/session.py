@@ -11,8 +11,12 @@ from oculi.apps.sdk import App
 from oculi.apps.shop.app import ShopApp
 from oculi.apps.stage import AppsStage
 from oculi.apps.system.app import SystemApp
+from oculi.audio.listen import shared_recognizer
 from oculi.audio.speech_stage import SpeechStage
+from oculi.audio.stage import VoicePolicy, VoiceStage
 from oculi.audio.tts import SpeechEngine, make_speech_engine
+from oculi.audio.voice import VoicePipeline, VoiceSettings
+from oculi.audio.wake import KeyphraseWake
 from oculi.events import Event
 from oculi.hud.stage import HudStage
 from oculi.runtime.bus import EventBus
@@ -50,6 +54,7 @@ class Session:
         parser = IntentParser([a.intents_file for a in apps if a.intents_file is not None])
         self.bus = EventBus(
             stages=[
+                self._voice_stage(parser),
                 VisionStage(gaze_window=config.get("vision.gaze_window")),
                 AgentStage(parser),
                 AppsStage(apps),
@@ -60,6 +65,27 @@ class Session:
                 ),
             ]
         )
+
+    def _voice_stage(self, parser: IntentParser) -> VoiceStage:
+        config = self.config
+        phrase = config.get("voice.wake_phrase")
+        hint = ". ".join([phrase.title(), *parser.examples("en")]) + "."
+        settings = VoiceSettings(
+            beamformer=config.get("voice.beamformer"),
+            own_voice_threshold=config.get("voice.own_voice_threshold"),
+            wake_phrase=phrase,
+            hint=hint,
+        )
+        engine = config.get("voice.asr_engine")
+
+        def pipeline(channels: int) -> VoicePipeline:
+            return VoicePipeline(self.profile.microphones, shared_recognizer(engine),
+                                 KeyphraseWake(phrase), settings, channels=channels)  # fmt: skip
+
+        policy = VoicePolicy(
+            config.get("voice.require_wake"), config.get("voice.push_to_talk_seconds")
+        )
+        return VoiceStage(self.profile.microphones, pipeline, policy)
 
     def listen(self, listener: Callable[[Event], Awaitable[None] | None]) -> None:
         """Call `listener` with every event the session sees, inputs and outputs alike."""

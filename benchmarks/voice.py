@@ -1,0 +1,244 @@
+"""The voice path in a noisy street: WER and intent accuracy per noise × SNR, wake errors,
+per-stage real-time factors and end-of-speech latency.
+
+Recordings are simulated (oculi.audio.simulate): the s1 array in a reverberant room, the wearer's
+commands from eSpeak voices, real noise from ../shared/data when present, babble from several
+voices. Configurations compared on the same recordings:
+  single  one air microphone, no beamforming, no gate
+  array   MVDR toward the mouth, no gate
+  gate    array + own-voice gate (a rejected wearer command counts as a miss)
+  fusion  array + bone-conduction low band + own-voice gate
+Options (--set): snrs=-5,0,5,10,20  noises=babble,dishes,street,white  wake_hours=3
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from oculi.agent.parser import IntentParser
+from oculi.apps.shop.app import ShopApp
+from oculi.audio.asr import word_error_rate
+from oculi.audio.beamform import Beamformer
+from oculi.audio.listen import shared_recognizer, stream
+from oculi.audio.signal import SAMPLE_RATE, Audio
+from oculi.audio.simulate import NoiseBank, Scene, non_wake_stream, tts_command, wearer_recording
+from oculi.audio.voice import Heard, VoicePipeline, VoiceSettings
+from oculi.audio.wake import KeyphraseWake, transcript_has_wake
+from oculi.bench import BenchTable, percentile
+from oculi.bench_plot import plot_lines
+from oculi.runtime.profile import load_profile
+
+NAME = "voice"
+DESCRIPTION = "WER/intent accuracy by noise × SNR, wake FA/h and FR, RTF, latency"
+COMMANDS = Path(__file__).with_name("data") / "voice_commands.txt"
+VOICES = (("en-us", 165), ("en+m3", 150), ("en-us+f3", 180), ("en", 170))
+CONFIGS = ("single", "array", "gate", "fusion")
+WAKE = "hey oculi"
+
+
+def _commands() -> list[str]:
+    lines = COMMANDS.read_text(encoding="utf-8").splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
+def _intent(parser: IntentParser, text: str) -> str:
+    parsed = parser.parse(text)
+    return f"{parsed.app}.{parsed.action}" if parsed else "none"
+
+
+def _own_command(heard: list[Heard], gate: bool) -> Heard | None:
+    """What the system would act on: the first utterance with text (from the wearer if gated)."""
+    for h in heard:
+        if h.text and (not gate or h.own_voice is not False):
+            return h
+    return None
+
+
+def run(runs: int, advance: Callable[[], None], options: dict[str, str]) -> list[BenchTable]:
+    snrs = [float(s) for s in options.get("snrs", "-5,0,5,10,20").split(",")]
+    noises = options.get("noises", "babble,dishes,street,white").split(",")
+    wake_hours = float(options.get("wake_hours", "3"))
+    profile = load_profile("s1")
+    mics = profile.microphones
+    parser = IntentParser([ShopApp.intents_file] if ShopApp.intents_file else [])
+    recognizer = shared_recognizer()
+    hint = "Hey Oculi. How much is this? What does it cost? Price check."
+    settings = VoiceSettings(hint=hint)
+    bank = NoiseBank()
+    commands = _commands()
+    per_condition = max(1, runs)
+    stats: dict[tuple[str, float, str], dict[str, list[float]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
+    latency: list[float] = []
+    busy: dict[str, float] = defaultdict(float)
+    audio_s = 0.0
+    wake_hits: dict[str, list[bool]] = defaultdict(list)
+    item = 0
+    for noise in noises:
+        for snr in snrs:
+            for k in range(per_condition):
+                text = commands[item % len(commands)]
+                voice, rate = VOICES[item % len(VOICES)]
+                item += 1
+                speech = tts_command(f"{WAKE}, {text}", voice=voice, rate_wpm=rate)
+                scene = Scene(noise=noise, snr_db=snr, interferers=k % 2, seed=item)
+                rec = wearer_recording(speech, profile, scene, bank)
+                expected = _intent(parser, text)
+                for config in ("single", "array", "fusion"):
+                    method = "single" if config == "single" else "mvdr"
+                    pipeline = VoicePipeline(
+                        mics, recognizer, KeyphraseWake(),
+                        replace(settings, beamformer=method, bone_fusion=config == "fusion"),
+                    )  # fmt: skip
+                    heard = stream(pipeline, rec.audio)
+                    if config == "array":
+                        audio_s += rec.audio.duration_s
+                        for stage, seconds in pipeline.busy_s.items():
+                            busy[stage] += seconds
+                    names = ("array", "gate") if config == "array" else (config,)
+                    for name in names:
+                        got = _own_command(heard, gate=name in ("gate", "fusion"))
+                        hyp = got.text if got else ""
+                        row = stats[(noise, snr, name)]
+                        row["wer"].append(word_error_rate(text, hyp))
+                        row["intent"].append(float(_intent(parser, hyp) == expected))
+                        if got is not None and name == "gate":
+                            latency.append(got.timings_ms.get("endpoint_to_text", 0.0))
+                        if name in ("array", "fusion"):
+                            wake_hits[name].append(bool(got and got.wake))
+                advance()
+    tables = [_accuracy_table(stats, noises, snrs)]
+    tables[0].figures["voice_accuracy.png"] = _figure(stats, noises, snrs)
+    tables.append(_wake_table(wake_hits, wake_hours, profile, bank, recognizer, settings))
+    tables.append(_speed_table(busy, audio_s, latency, settings))
+    tables.append(_interferer_table(profile, bank, settings, commands, parser))
+    return tables
+
+
+def _accuracy_table(stats: Any, noises: list[str], snrs: list[float]) -> BenchTable:
+    columns = ["noise", "SNR dB"]
+    for config in CONFIGS:
+        columns += [f"{config} WER %", f"{config} intent %"]
+    table = BenchTable(NAME, "Voice commands: word error rate and intent accuracy", columns)
+    for noise in noises:
+        for snr in snrs:
+            row: list[Any] = [noise, snr]
+            for config in CONFIGS:
+                cell = stats[(noise, snr, config)]
+                row += [round(100 * float(np.mean(cell["wer"])), 1),
+                        round(100 * float(np.mean(cell["intent"])), 1)]  # fmt: skip
+            table.rows.append(row)
+    n = len(stats[(noises[0], snrs[0], CONFIGS[0])]["wer"])
+    table.notes.append(f"{n} commands per cell (eSpeak voices, half with a talker nearby)")
+    return table
+
+
+def _figure(stats: Any, noises: list[str], snrs: list[float]) -> bytes:
+    panels = {
+        noise: {c: [(snr, 100 * float(np.mean(stats[(noise, snr, c)]["intent"]))) for snr in snrs]
+                for c in CONFIGS}
+        for noise in noises
+    }  # fmt: skip
+    return plot_lines("Intent accuracy vs SNR (s1 array, simulated)", panels, "SNR dB",
+                      "intent accuracy %", (0, 100))  # fmt: skip
+
+
+def _wake_table(
+    hits: dict[str, list[bool]], hours: float, profile: Any, bank: NoiseBank,
+    recognizer: Any, settings: VoiceSettings,
+) -> BenchTable:  # fmt: skip
+    table = BenchTable(NAME, "Wake phrase 'hey oculi'", ["measure", "array", "fusion"])
+    table.rows.append(["utterances with the wake phrase", len(hits["array"]), len(hits["fusion"])])
+    table.rows.append(["false rejects %", *(round(100 * (1 - float(np.mean(hits[c]))), 1)
+                                            for c in ("array", "fusion"))])  # fmt: skip
+    if hours > 0:
+        spotted, confirmed, seconds = _false_accepts(hours, profile, bank, recognizer, settings)
+        table.rows.append(["keyphrase spots per hour (low-power path)",
+                           round(spotted / (seconds / 3600), 2), "-"])  # fmt: skip
+        table.rows.append(["false accepts per hour (spotted + ASR-confirmed)",
+                           round(confirmed / (seconds / 3600), 3), "-"])  # fmt: skip
+        table.notes.append(f"false accepts on {seconds / 3600:.2f} h of simulated non-wake audio")
+    return table
+
+
+def _false_accepts(
+    hours: float, profile: Any, bank: NoiseBank, recognizer: Any, settings: VoiceSettings
+) -> tuple[int, int, float]:
+    """The low-power path on audio without the phrase: beam → keyphrase spotter; each spot
+    wakes the ASR to confirm on the last 3 s, as the main chip would."""
+    mics = profile.microphones
+    beam = Beamformer(mics.air_positions, mics.mouth, SAMPLE_RATE, bone_channel=mics.bone_channel)
+    wake = KeyphraseWake(settings.wake_phrase)
+    history = np.zeros(0, dtype=np.float32)
+    spotted = confirmed = 0
+    seconds = 0.0
+    for chunk in non_wake_stream(hours * 60, bank, profile, seed=7):
+        seconds += chunk.duration_s
+        samples = chunk.samples[: mics.air + 1]
+        for start in range(0, samples.shape[1], 320):
+            out = beam.process(samples[:, start : start + 320])
+            history = np.concatenate([history, out])[-3 * SAMPLE_RATE :]
+            if out.size and wake.process(out):
+                spotted += 1
+                text = recognizer.transcribe(history, hint=settings.hint).text
+                confirmed += transcript_has_wake(text, settings.wake_phrase)
+    return spotted, confirmed, seconds
+
+
+def _speed_table(
+    busy: dict[str, float], audio_s: float, latency: list[float], settings: VoiceSettings
+) -> BenchTable:
+    table = BenchTable(NAME, "Voice path speed (array configuration)", ["measure", "value"])
+    front = sum(v for k, v in busy.items() if k != "asr")
+    for stage, seconds in sorted(busy.items()):
+        table.rows.append([f"RTF {stage}", round(seconds / audio_s, 4)])
+    table.rows.append(["RTF front end (all but ASR)", round(front / audio_s, 4)])
+    if latency:
+        table.rows.append(["end of turn → transcript p50 ms", round(percentile(latency, 50), 1)])
+        table.rows.append(["end of turn → transcript p95 ms", round(percentile(latency, 95), 1)])
+    wait = settings.endpoint.end_silence_ms
+    table.notes.append(f"plus the endpointer's {wait} ms of silence before the turn is over")
+    table.samples_ms["end of turn → transcript"] = latency
+    return table
+
+
+def _interferer_table(
+    profile: Any, bank: NoiseBank, settings: VoiceSettings, commands: list[str],
+    parser: IntentParser,
+) -> BenchTable:  # fmt: skip
+    """A talker next to the wearer says commands while the wearer is silent: nothing may act."""
+    table = BenchTable(NAME, "Commands from a talker nearby (wearer silent)",
+                       ["config", "utterances", "acted on", "rate %"])  # fmt: skip
+    acted: dict[str, int] = defaultdict(int)
+    total = 0
+    for i, text in enumerate(commands[:8]):
+        speech = tts_command(f"{WAKE}, {text}", voice="en+m3")
+        silent = np.zeros_like(speech)
+        rec = wearer_recording(
+            silent, profile, Scene(noise="babble", snr_db=10, seed=100 + i), bank
+        )
+        other = wearer_recording(
+            speech, profile, Scene(noise="white", snr_db=40, seed=100 + i), bank
+        )
+        mixed = rec.audio.samples.copy()
+        mixed[: profile.microphones.air] += other.audio.samples[: profile.microphones.air] * 0.5
+        audio = Audio(mixed, SAMPLE_RATE)
+        pipeline = VoicePipeline(
+            profile.microphones, shared_recognizer(), KeyphraseWake(), settings
+        )
+        heard = stream(pipeline, audio)
+        total += 1
+        for config, gate in (("array", False), ("gate", True)):
+            got = _own_command(heard, gate)
+            acted[config] += bool(got and got.wake and _intent(parser, got.text) != "none")
+    for config in ("array", "gate"):
+        table.rows.append([config, total, acted[config], round(100 * acted[config] / total, 1)])
+    table.notes.append("the talker's voice is played at the wearer's mouth position, air mics only")
+    return table

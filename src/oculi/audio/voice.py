@@ -1,0 +1,274 @@
+"""The voice path, from the frame's microphones to what the wearer said.
+
+beamform (toward the mouth) → VAD → endpointing → own-voice check (bone conduction) → wake
+phrase (keyphrase spotting on the low-power path, confirmed by the ASR) → ASR. It streams: feed
+any chunk size, utterances come out as soon as their end is decided.
+
+Whisper costs the same for any length, so the transcript is made speculatively at the first
+silent chunk after speech, while the endpointer still waits to be sure the wearer has finished;
+if they go on speaking the guess is dropped. When the end is decided, the transcript is usually
+there already. The reported latency counts what a real-time device would wait: the ASR time that
+did not fit in the silence before the end was decided.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from oculi.audio.asr import SpeechRecognizer, Transcript, normalise_text
+from oculi.audio.beamform import HOP, Beamformer
+from oculi.audio.endpoint import Endpointer, EndpointSettings, Span
+from oculi.audio.own_voice import BoneActivity, own_voice
+from oculi.audio.signal import SAMPLE_RATE, Audio, Samples, resample
+from oculi.audio.vad import CHUNK, SpeechDetector
+from oculi.audio.wake import WakeDetector, strip_wake, transcript_has_wake
+from oculi.errors import AudioInputError
+from oculi.runtime.profile import Microphones
+
+KEEP_S, KEEP_MAX_S = 10, 40
+"""Audio history kept between utterances: trimmed to 10 s whenever it passes 40 s."""
+SILENT_RMS = 1e-4
+"""Below this (−80 dBFS) a recording is treated as silence, not as speech to look for."""
+
+
+@dataclass(frozen=True)
+class VoiceSettings:
+    beamformer: str = "mvdr"
+    bone_fusion: bool = False
+    """Take the band below 800 Hz from the bone-conduction pickup (see beamform)."""
+    own_voice_threshold: float = 0.5
+    wake_phrase: str = "hey oculi"
+    hint: str = ""
+    """Command vocabulary for the ASR's prompt."""
+    endpoint: EndpointSettings = field(default_factory=EndpointSettings)
+    speculative: bool = True
+    """Transcribe at the first silence, before the end of the utterance is certain."""
+
+
+@dataclass
+class Heard:
+    """One utterance, with everything the front end knows about it."""
+
+    text: str
+    """The command, without the wake phrase."""
+    transcript: str
+    wake: bool
+    own_voice: bool | None
+    """None when there is no bone-conduction channel to tell."""
+    own_voice_score: float | None
+    snr_db: float
+    start_s: float
+    end_s: float
+    timings_ms: dict[str, float]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "text": self.text, "transcript": self.transcript, "wake": self.wake,
+            "own_voice": self.own_voice, "own_voice_score": _round(self.own_voice_score),
+            "snr_db": round(self.snr_db, 1), "start_s": round(self.start_s, 3),
+            "end_s": round(self.end_s, 3),
+            "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
+        }  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Guess:
+    """A transcript made at the first silence; valid if no speech came after `speech_end`."""
+
+    speech_end: int
+    at_chunk: int
+    transcript: Transcript
+    seconds: float
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
+
+
+class VoicePipeline:
+    """One wearer's voice path; keeps stream state between `feed` calls."""
+
+    def __init__(
+        self,
+        microphones: Microphones,
+        recognizer: SpeechRecognizer,
+        wake: WakeDetector | None,
+        settings: VoiceSettings | None = None,
+        *,
+        channels: int | None = None,
+    ) -> None:
+        self.settings = settings or VoiceSettings()
+        self.channels = channels or microphones.channels
+        self._air = min(microphones.air, self.channels)
+        self._bone = microphones.bone_channel if self.channels > microphones.air else None
+        positions = microphones.air_positions[: self._air]
+        method = self.settings.beamformer if self._air > 1 and positions else "single"
+        self._beam = Beamformer(
+            positions or [(0.0, 0.0, 0.0)], microphones.mouth or (0.0, 0.0, -0.1), SAMPLE_RATE,
+            method=method, bone_channel=self._air if self._bone is not None else None,
+            bone_fusion=self.settings.bone_fusion,
+        )  # fmt: skip
+        self._recognizer = recognizer
+        self._wake = wake
+        self._vad = SpeechDetector()
+        self._bone_activity = BoneActivity() if self._bone is not None else None
+        self._endpointer = Endpointer(self.settings.endpoint)
+        self._beam_out = np.zeros(0, dtype=np.float32)
+        self._raw = np.zeros((self.channels, 0), dtype=np.float32)
+        self._vad_probs: list[float] = []
+        self._wake_at: list[int] = []
+        self._base = 0
+        """Absolute sample index of the oldest sample still kept (older audio is dropped)."""
+        self._guess: _Guess | None = None
+        self.busy_s: dict[str, float] = defaultdict(float)
+        """CPU seconds per stage over the whole stream: the real-time factor's numerator."""
+
+    def feed(self, audio: Audio) -> list[Heard]:
+        if audio.channels != self.channels:
+            raise AudioInputError(
+                f"audio has {audio.channels} channel(s); this stream expects {self.channels}"
+            )
+        audio = resample(audio, SAMPLE_RATE)
+        self._raw = np.concatenate([self._raw, audio.samples], axis=1)
+        channels = self._air + (self._bone is not None)
+        beam = self._timed("beamform", self._beam.process, audio.samples[:channels])
+        return self._advance(beam)
+
+    def finish(self) -> list[Heard]:
+        """End of stream: flush the beamformer and close an open utterance."""
+        heard = self._advance(self._timed("beamform", self._beam.flush))
+        span = self._endpointer.finish()
+        if span is not None:
+            heard.append(self._utterance(span))
+        return heard
+
+    def _advance(self, beam: Samples, bone: Samples | None = None) -> list[Heard]:
+        offset = self._base + self._beam_out.size
+        self._beam_out = np.concatenate([self._beam_out, beam])
+        bone = None
+        if self._bone is not None:
+            bone = self._raw[self._bone, offset - self._base : offset - self._base + beam.size]
+        if self._wake is not None and self._timed("wake", self._wake.process, beam):
+            self._wake_at.append(offset + beam.size)
+        heard: list[Heard] = []
+        probabilities = self._timed("vad", self._vad.process, beam)
+        if self._bone_activity is not None and bone is not None:
+            active = self._timed("vad", self._bone_activity.process, bone)
+            probabilities = [
+                p if a else min(p, 0.1) for p, a in zip(probabilities, active, strict=False)
+            ]
+        for probability in probabilities:
+            self._vad_probs.append(probability)
+            span = self._endpointer.push(probability)
+            if span is not None:
+                heard.append(self._utterance(span))
+            elif self.settings.speculative and self._endpointer.silent_chunks == 1:
+                self._speculate()
+        if not self._endpointer.in_speech and self._beam_out.size > KEEP_MAX_S * SAMPLE_RATE:
+            self._drop_old_audio()
+        return heard
+
+    def _drop_old_audio(self) -> None:
+        """Keep the last seconds only, so a session can listen all day in bounded memory."""
+        keep = KEEP_S * SAMPLE_RATE
+        drop = (self._beam_out.size - keep) // CHUNK * CHUNK
+        self._beam_out = self._beam_out[drop:]
+        self._raw = self._raw[:, drop:]
+        self._vad_probs = self._vad_probs[drop // CHUNK :]
+        self._base += drop
+        self._wake_at = [at for at in self._wake_at if at >= self._base]
+
+    @property
+    def _chunks_heard(self) -> int:
+        return self._base // CHUNK + len(self._vad_probs)
+
+    def _speculate(self) -> None:
+        start = self._endpointer.open_start
+        if start is None:
+            return
+        speech_end = self._endpointer.last_voiced + HOP
+        began = time.perf_counter()
+        transcript = self._timed("asr", self._transcribe, start, speech_end)
+        self._guess = _Guess(speech_end, self._chunks_heard, transcript,
+                             time.perf_counter() - began)  # fmt: skip
+
+    def _utterance(self, span: Span) -> Heard:
+        ended_at = time.perf_counter()
+        timings: dict[str, float] = {}
+        end = min(span.end, self._base + self._beam_out.size)
+        speech_end = min(span.speech_end + HOP, end)
+        guess, self._guess = self._guess, None
+        waited_ms = 0.0
+        if guess is not None and guess.speech_end >= speech_end:
+            transcript = guess.transcript
+            silence_ms = (self._chunks_heard - guess.at_chunk) * CHUNK / SAMPLE_RATE * 1000
+            waited_ms = max(0.0, guess.seconds * 1000 - silence_ms)
+            timings["asr"] = guess.seconds * 1000
+        else:
+            t0 = time.perf_counter()
+            transcript = self._timed("asr", self._transcribe, span.start, speech_end)
+            timings["asr"] = (time.perf_counter() - t0) * 1000
+        score = None
+        if self._bone is not None:
+            t0 = time.perf_counter()
+            bone = self._raw[self._bone, span.start - self._base : end - self._base]
+            air = self._beam_out[span.start - self._base : end - self._base]
+            n = min(bone.size, air.size)
+            score = own_voice(air[:n], bone[:n]).score if n > SAMPLE_RATE // 10 else 0.0
+            timings["own_voice"] = (time.perf_counter() - t0) * 1000
+        spotted = any(span.start <= at <= end + SAMPLE_RATE // 2 for at in self._wake_at)
+        confirmed = transcript_has_wake(transcript.text, self.settings.wake_phrase)
+        wake = confirmed and (spotted or self._wake is None)
+        timings["endpoint_to_text"] = waited_ms + (time.perf_counter() - ended_at) * 1000
+        timings["endpoint_wait"] = (end - speech_end) / SAMPLE_RATE * 1000
+        text = (
+            strip_wake(transcript.text, self.settings.wake_phrase) if confirmed else transcript.text
+        )
+        return Heard(
+            text=normalise_text(text), transcript=transcript.text, wake=wake,
+            own_voice=None if score is None else score >= self.settings.own_voice_threshold,
+            own_voice_score=score, snr_db=self._snr_db(span),
+            start_s=span.start / SAMPLE_RATE, end_s=speech_end / SAMPLE_RATE, timings_ms=timings,
+        )  # fmt: skip
+
+    def _transcribe(self, start: int, end: int) -> Transcript:
+        segment = _normalise_level(self._beam_out[start - self._base : end - self._base])
+        return self._recognizer.transcribe(segment, hint=self.settings.hint)
+
+    def _snr_db(self, span: Span) -> float:
+        """Speech-to-noise at the reference mic: voiced chunks of the utterance against the
+        unvoiced chunks of the stream so far."""
+        probs = np.array(self._vad_probs)
+        if not probs.size:
+            return 0.0
+        power = np.mean(self._raw[0, : probs.size * CHUNK].reshape(-1, CHUNK) ** 2, axis=1)
+        start = (np.arange(probs.size) + self._base // CHUNK) * CHUNK
+        in_span = (start >= span.start) & (start < span.end)
+        speech = power[in_span & (probs > 0.6)]
+        noise = power[probs < 0.2]
+        if speech.size == 0:
+            return 0.0
+        noise_power = float(np.median(noise)) if noise.size else 1e-10
+        signal = max(float(np.mean(speech)) - noise_power, 1e-12)
+        return 10 * math.log10(signal / max(noise_power, 1e-12))
+
+    def _timed(self, stage: str, fn: Any, *args: Any) -> Any:
+        start = time.perf_counter()
+        result = fn(*args)
+        self.busy_s[stage] += time.perf_counter() - start
+        return result
+
+
+def _normalise_level(samples: Samples, target_rms: float = 0.05) -> Samples:
+    """Automatic gain: bring the utterance to about −26 dBFS RMS without clipping."""
+    rms = float(np.sqrt(np.mean(samples**2))) if samples.size else 0.0
+    if rms < SILENT_RMS:
+        return samples
+    gain = min(target_rms / rms, 0.99 / (float(np.max(np.abs(samples))) + 1e-9))
+    return (samples * gain).astype(np.float32)
