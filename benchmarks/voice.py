@@ -28,8 +28,8 @@ from oculi.audio.beamform import Beamformer
 from oculi.audio.listen import shared_recognizer, stream
 from oculi.audio.signal import SAMPLE_RATE, Audio
 from oculi.audio.simulate import NoiseBank, Scene, non_wake_stream, tts_command, wearer_recording
-from oculi.audio.voice import Heard, VoicePipeline, VoiceSettings
-from oculi.audio.wake import KeyphraseWake, transcript_has_wake
+from oculi.audio.voice import Heard, VoicePipeline, VoiceSettings, make_wake
+from oculi.audio.wake import transcript_has_wake
 from oculi.bench import BenchTable, percentile
 from oculi.bench_plot import plot_lines
 from oculi.runtime.profile import load_profile
@@ -94,7 +94,7 @@ def run(runs: int, advance: Callable[[], None], options: dict[str, str]) -> list
                 for config in ("single", "array", "fusion"):
                     method = "single" if config == "single" else "mvdr"
                     pipeline = VoicePipeline(
-                        mics, recognizer, KeyphraseWake(),
+                        mics, recognizer, make_wake(settings),
                         replace(settings, beamformer=method, bone_fusion=config == "fusion"),
                     )  # fmt: skip
                     heard = stream(pipeline, rec.audio)
@@ -175,7 +175,7 @@ def _false_accepts(
     wakes the ASR to confirm on the last 3 s, as the main chip would."""
     mics = profile.microphones
     beam = Beamformer(mics.air_positions, mics.mouth, SAMPLE_RATE, bone_channel=mics.bone_channel)
-    wake = KeyphraseWake(settings.wake_phrase)
+    wake = make_wake(settings)
     history = np.zeros(0, dtype=np.float32)
     spotted = confirmed = 0
     seconds = 0.0
@@ -231,7 +231,7 @@ def _interferer_table(
         mixed[: profile.microphones.air] += other.audio.samples[: profile.microphones.air] * 0.5
         audio = Audio(mixed, SAMPLE_RATE)
         pipeline = VoicePipeline(
-            profile.microphones, shared_recognizer(), KeyphraseWake(), settings
+            profile.microphones, shared_recognizer(), make_wake(settings), settings
         )
         heard = stream(pipeline, audio)
         total += 1

@@ -12,14 +12,15 @@ import numpy as np
 
 from oculi.audio.asr import SpeechRecognizer, make_recognizer
 from oculi.audio.signal import SAMPLE_RATE, Audio, read_audio
-from oculi.audio.voice import Heard, VoicePipeline, VoiceSettings
-from oculi.audio.wake import KeyphraseWake
+from oculi.audio.voice import Heard, VoicePipeline, VoiceSettings, make_wake
 from oculi.errors import AudioInputError
 from oculi.runtime.profile import Profile
 
 CHUNK_S = 0.02
 """Fed in 20 ms hops, as the glasses stream audio."""
 CLIPPED_FRACTION = 0.001
+DEFAULT_HINT = "Hey Oculi. How much is this? What does it cost? What's the price of this?"
+"""The ASR's prompt when no session supplies the installed apps' vocabulary."""
 _RECOGNIZER_LOCK = threading.Lock()
 
 
@@ -62,9 +63,11 @@ def listen_file(
     peak_share = float(np.mean(np.abs(audio.samples) >= 0.999))
     if peak_share > CLIPPED_FRACTION:
         notes.append(f"clipped input: {peak_share:.1%} of samples at full scale")
+    settings = settings or VoiceSettings(hint=DEFAULT_HINT)
     pipeline = VoicePipeline(
-        profile.microphones, shared_recognizer(), KeyphraseWake(), settings, channels=audio.channels
-    )
+        profile.microphones, shared_recognizer(), make_wake(settings), settings,
+        channels=audio.channels,
+    )  # fmt: skip
     started = time.perf_counter()
     heard = stream(pipeline, audio)
     wall = time.perf_counter() - started

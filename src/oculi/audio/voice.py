@@ -27,12 +27,15 @@ from oculi.audio.endpoint import Endpointer, EndpointSettings, Span
 from oculi.audio.own_voice import BoneActivity, own_voice
 from oculi.audio.signal import SAMPLE_RATE, Audio, Samples, resample
 from oculi.audio.vad import CHUNK, SpeechDetector
-from oculi.audio.wake import WakeDetector, strip_wake, transcript_has_wake
+from oculi.audio.wake import KeyphraseWake, WakeDetector, strip_wake, transcript_has_wake
 from oculi.errors import AudioInputError
 from oculi.runtime.profile import Microphones
 
 KEEP_S, KEEP_MAX_S = 10, 40
 """Audio history kept between utterances: trimmed to 10 s whenever it passes 40 s."""
+WAKE_HANGOVER_CHUNKS = 10
+"""The spotter runs while the bone pickup hears the wearer, and 0.3 s after: on the always-on
+chip nothing but the wearer's own voice costs keyword-spotting energy."""
 SILENT_RMS = 1e-4
 """Below this (−80 dBFS) a recording is treated as silence, not as speech to look for."""
 
@@ -44,11 +47,18 @@ class VoiceSettings:
     """Take the band below 800 Hz from the bone-conduction pickup (see beamform)."""
     own_voice_threshold: float = 0.5
     wake_phrase: str = "hey oculi"
+    wake_threshold: float = 1e-40
+    """Keyword-spotting threshold: permissive, since the ASR confirms every spot."""
     hint: str = ""
     """Command vocabulary for the ASR's prompt."""
     endpoint: EndpointSettings = field(default_factory=EndpointSettings)
     speculative: bool = True
     """Transcribe at the first silence, before the end of the utterance is certain."""
+
+
+def make_wake(settings: VoiceSettings) -> KeyphraseWake:
+    """The low-power spotter for the configured phrase."""
+    return KeyphraseWake(settings.wake_phrase, threshold=settings.wake_threshold)
 
 
 @dataclass
@@ -118,6 +128,7 @@ class VoicePipeline:
         self._wake = wake
         self._vad = SpeechDetector()
         self._bone_activity = BoneActivity() if self._bone is not None else None
+        self._hangover = 0
         self._endpointer = Endpointer(self.settings.endpoint)
         self._beam_out = np.zeros(0, dtype=np.float32)
         self._raw = np.zeros((self.channels, 0), dtype=np.float32)
@@ -148,21 +159,24 @@ class VoicePipeline:
             heard.append(self._utterance(span))
         return heard
 
-    def _advance(self, beam: Samples, bone: Samples | None = None) -> list[Heard]:
+    def _advance(self, beam: Samples) -> list[Heard]:
         offset = self._base + self._beam_out.size
         self._beam_out = np.concatenate([self._beam_out, beam])
-        bone = None
-        if self._bone is not None:
-            bone = self._raw[self._bone, offset - self._base : offset - self._base + beam.size]
-        if self._wake is not None and self._timed("wake", self._wake.process, beam):
-            self._wake_at.append(offset + beam.size)
-        heard: list[Heard] = []
         probabilities = self._timed("vad", self._vad.process, beam)
-        if self._bone_activity is not None and bone is not None:
+        wearer_may_speak = True
+        if self._bone_activity is not None and self._bone is not None:
+            start = offset - self._base
+            bone = self._raw[self._bone, start : start + beam.size]
             active = self._timed("vad", self._bone_activity.process, bone)
             probabilities = [
                 p if a else min(p, 0.1) for p, a in zip(probabilities, active, strict=False)
             ]
+            self._hangover = WAKE_HANGOVER_CHUNKS if any(active) else max(0, self._hangover - 1)
+            wearer_may_speak = self._hangover > 0
+        spotter = self._wake if wearer_may_speak else None
+        if spotter is not None and self._timed("wake", spotter.process, beam):
+            self._wake_at.append(offset + beam.size)
+        heard: list[Heard] = []
         for probability in probabilities:
             self._vad_probs.append(probability)
             span = self._endpointer.push(probability)

@@ -15,8 +15,7 @@ from oculi.audio.listen import shared_recognizer
 from oculi.audio.speech_stage import SpeechStage
 from oculi.audio.stage import VoicePolicy, VoiceStage
 from oculi.audio.tts import SpeechEngine, make_speech_engine
-from oculi.audio.voice import VoicePipeline, VoiceSettings
-from oculi.audio.wake import KeyphraseWake
+from oculi.audio.voice import VoicePipeline, VoiceSettings, make_wake
 from oculi.events import Event
 from oculi.hud.stage import HudStage
 from oculi.runtime.bus import EventBus
@@ -80,7 +79,7 @@ class Session:
 
         def pipeline(channels: int) -> VoicePipeline:
             return VoicePipeline(self.profile.microphones, shared_recognizer(engine),
-                                 KeyphraseWake(phrase), settings, channels=channels)  # fmt: skip
+                                 make_wake(settings), settings, channels=channels)  # fmt: skip
 
         policy = VoicePolicy(
             config.get("voice.require_wake"), config.get("voice.push_to_talk_seconds")
