@@ -39,11 +39,14 @@ class VoiceStage:
         self._factory = pipeline_factory
         self._policy = policy or VoicePolicy()
         self._pipeline: VoicePipeline | None = None
-        self._talk_until = 0.0
+        self._audio_s = 0.0
+        """Seconds of audio received: the stream's own clock, the same in replays as live."""
+        self._stream_began = 0.0
+        self._armed_at: float | None = None
 
     async def __call__(self, event: Event) -> Sequence[Event]:
         if isinstance(event, Touch) and event.gesture in PUSH_TO_TALK_GESTURES:
-            self._talk_until = event.t + self._policy.push_to_talk_seconds
+            self._armed_at = self._audio_s
             return ()
         if not isinstance(event, AudioChunk):
             return ()
@@ -52,7 +55,7 @@ class VoiceStage:
         except AudioInputError as err:
             self._pipeline = None
             return (ErrorEvent(stage=self.name, message=str(err)),)
-        return [u for h in heard if (u := self._accept(h, event.t)) is not None]
+        return [u for h in heard if (u := self._accept(h)) is not None]
 
     def _feed(self, chunk: AudioChunk) -> list[Heard]:
         expected = self._microphones.channels
@@ -63,16 +66,28 @@ class VoiceStage:
             )
         if self._pipeline is None or self._pipeline.channels != chunk.channels:
             self._pipeline = self._factory(chunk.channels)
+            self._stream_began = self._audio_s
+        self._audio_s += len(chunk.pcm) / (2 * chunk.channels * chunk.sample_rate)
         heard = self._pipeline.feed(from_pcm16(chunk.pcm, chunk.channels, chunk.sample_rate))
         if chunk.last:
             heard += self._pipeline.finish()
             self._pipeline = None
         return heard
 
-    def _accept(self, heard: Heard, now: float) -> Utterance | None:
+    def _accept(self, heard: Heard) -> Utterance | None:
         if not heard.text or heard.own_voice is False:
             return None
-        if self._policy.require_wake and not heard.wake and now > self._talk_until:
+        if self._policy.require_wake and not heard.wake and not self._pushed_to_talk(heard):
             return None
         return Utterance(text=heard.text, source="asr", wake=heard.wake,
                          own_voice_score=heard.own_voice_score)  # fmt: skip
+
+    def _pushed_to_talk(self, heard: Heard) -> bool:
+        """The wearer touched the temple shortly before this utterance began (once per touch)."""
+        if self._armed_at is None:
+            return False
+        began = self._stream_began + heard.start_s - self._armed_at
+        if -1.0 <= began <= self._policy.push_to_talk_seconds:
+            self._armed_at = None
+            return True
+        return False
