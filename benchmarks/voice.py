@@ -26,6 +26,7 @@ from oculi.apps.shop.app import ShopApp
 from oculi.audio.asr import word_error_rate
 from oculi.audio.beamform import Beamformer
 from oculi.audio.listen import shared_recognizer, stream
+from oculi.audio.own_voice import BoneActivity
 from oculi.audio.signal import SAMPLE_RATE, Audio
 from oculi.audio.simulate import NoiseBank, Scene, non_wake_stream, tts_command, wearer_recording
 from oculi.audio.voice import Heard, VoicePipeline, VoiceSettings, make_wake
@@ -171,21 +172,25 @@ def _wake_table(
 def _false_accepts(
     hours: float, profile: Any, bank: NoiseBank, recognizer: Any, settings: VoiceSettings
 ) -> tuple[int, int, float]:
-    """The low-power path on audio without the phrase: beam → keyphrase spotter; each spot
-    wakes the ASR to confirm on the last 3 s, as the main chip would."""
+    """The low-power path on audio without the phrase, as in the voice pipeline: beam → spotter
+    (running while the bone pickup hears the wearer); each spot wakes the ASR to confirm on the
+    last 3 s, as the main chip would."""
     mics = profile.microphones
     beam = Beamformer(mics.air_positions, mics.mouth, SAMPLE_RATE, bone_channel=mics.bone_channel)
     wake = make_wake(settings)
+    bone = BoneActivity()
     history = np.zeros(0, dtype=np.float32)
-    spotted = confirmed = 0
+    spotted = confirmed = hangover = 0
     seconds = 0.0
     for chunk in non_wake_stream(hours * 60, bank, profile, seed=7):
         seconds += chunk.duration_s
         samples = chunk.samples[: mics.air + 1]
-        for start in range(0, samples.shape[1], 320):
-            out = beam.process(samples[:, start : start + 320])
+        for start in range(0, samples.shape[1], 512):
+            out = beam.process(samples[:, start : start + 512])
             history = np.concatenate([history, out])[-3 * SAMPLE_RATE :]
-            if out.size and wake.process(out):
+            active = bone.process(samples[mics.air, start : start + 512])
+            hangover = 10 if any(active) else max(0, hangover - 1)
+            if out.size and hangover and wake.process(out):
                 spotted += 1
                 text = recognizer.transcribe(history, hint=settings.hint).text
                 confirmed += transcript_has_wake(text, settings.wake_phrase)
