@@ -85,8 +85,8 @@ def run(runs: int, advance: Callable[[], None], options: dict[str, str]) -> list
     for noise in noises:
         for snr in snrs:
             for k in range(per_condition):
-                text = commands[item % len(commands)]
-                voice, rate = VOICES[item % len(VOICES)]
+                text = commands[k % len(commands)]
+                voice, rate = VOICES[(k + item) % len(VOICES)]
                 item += 1
                 speech = tts_command(f"{WAKE}, {text}", voice=voice, rate_wpm=rate)
                 scene = Scene(noise=noise, snr_db=snr, interferers=k % 2, seed=item)
@@ -145,7 +145,8 @@ def _accuracy_table(stats: Any, noises: list[str], snrs: list[float]) -> BenchTa
     first = stats[(noises[0], snrs[0], CONFIGS[0])]
     table.notes.append(
         f"{len(first['wer'])} commands per cell (eSpeak voices, half with a talker nearby); "
-        f"intent accuracy over the {len(first['intent'])} the agent knows; WER capped at 100 %"
+        f"intent accuracy over the {len(first['intent'])} the agent knows; WER capped at 100 %; "
+        "every cell speaks the same commands (the first N of benchmarks/data/voice_commands.txt)"
     )
     actions = [v for key, cell in stats.items() if key[2] == "gate" for v in cell["false_action"]]
     if actions:
