@@ -179,7 +179,7 @@ class WhisperRecognizer:
     def __init__(
         self,
         *,
-        window_s: float | None = 10.0,
+        window_s: float | None = 6.0,
         beam_size: int = 5,
         without_timestamps: bool = True,
         compute_type: str = "int8",

@@ -129,6 +129,7 @@ class VoicePipeline:
         self._vad = SpeechDetector()
         self._bone_activity = BoneActivity() if self._bone is not None else None
         self._hangover = 0
+        self._unspotted = np.zeros(0, dtype=np.float32)
         self._endpointer = Endpointer(self.settings.endpoint)
         self._beam_out = np.zeros(0, dtype=np.float32)
         self._raw = np.zeros((self.channels, 0), dtype=np.float32)
@@ -173,9 +174,8 @@ class VoicePipeline:
             ]
             self._hangover = WAKE_HANGOVER_CHUNKS if any(active) else max(0, self._hangover - 1)
             wearer_may_speak = self._hangover > 0
-        spotter = self._wake if wearer_may_speak else None
-        if spotter is not None and self._timed("wake", spotter.process, beam):
-            self._wake_at.append(offset + beam.size)
+        if self._wake is not None:
+            self._spot(beam, offset, wearer_may_speak)
         heard: list[Heard] = []
         for probability in probabilities:
             self._vad_probs.append(probability)
@@ -187,6 +187,18 @@ class VoicePipeline:
         if not self._endpointer.in_speech and self._beam_out.size > KEEP_MAX_S * SAMPLE_RATE:
             self._drop_old_audio()
         return heard
+
+    def _spot(self, beam: Samples, offset: int, wearer_may_speak: bool) -> None:
+        """Feed the spotter while the wearer may be speaking, with the half second before the
+        bone pickup noticed them, so the start of "hey" is not cut off."""
+        if not wearer_may_speak:
+            self._unspotted = np.concatenate([self._unspotted, beam])[-SAMPLE_RATE // 2 :]
+            return
+        audio = np.concatenate([self._unspotted, beam]) if self._unspotted.size else beam
+        self._unspotted = np.zeros(0, dtype=np.float32)
+        assert self._wake is not None
+        if self._timed("wake", self._wake.process, audio):
+            self._wake_at.append(offset + beam.size)
 
     def _drop_old_audio(self) -> None:
         """Keep the last seconds only, so a session can listen all day in bounded memory."""

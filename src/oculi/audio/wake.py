@@ -81,21 +81,23 @@ class KeyphraseWake:
         self._started = False
 
     def _spellings(self, word: str, known: Mapping[str, Sequence[str]]) -> list[str]:
-        """The dictionary's word, or one added entry per given pronunciation."""
-        extra = list(known.get(word, ()))
-        if not extra:
-            if self._decoder.lookup_word(word) is None:
-                raise ConfigError(
-                    f"wake phrase {self.phrase!r}: no pronunciation for {word!r}; pass one as "
-                    f"pronunciations={{{word!r}: ('AA K Y UH L AY',)}} (CMU phones)"
-                )
-            return [word]
-        names = [word if i == 0 else f"{word}.{i}" for i in range(len(extra))]
-        for name, phones in zip(names, extra, strict=True):
+        """The dictionary's entry plus one added entry per other given pronunciation."""
+        listed = self._decoder.lookup_word(word)
+        names = [] if listed is None else [word]
+        for phones in known.get(word, ()):
+            if phones == listed:
+                continue
+            name = f"{word}.{len(names)}" if names else word
             try:
-                self._decoder.add_word(name, phones, name == names[-1])
+                self._decoder.add_word(name, phones, True)
             except RuntimeError as err:
                 raise ConfigError(f"bad pronunciation {phones!r} for {word!r}: {err}") from err
+            names.append(name)
+        if not names:
+            raise ConfigError(
+                f"wake phrase {self.phrase!r}: no pronunciation for {word!r}; pass one as "
+                f"pronunciations={{{word!r}: ('AA K Y UH L AY',)}} (CMU phones)"
+            )
         return names
 
     def process(self, frame: Samples) -> bool:
