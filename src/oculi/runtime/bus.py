@@ -22,6 +22,7 @@ from oculi.events import ErrorEvent, Event
 
 log = logging.getLogger(__name__)
 
+TIMINGS_KEPT = 10_000
 MAX_EVENTS_PER_INPUT = 1000
 """A guard against stages that answer each other forever."""
 
@@ -49,7 +50,8 @@ class EventBus:
 
     stages: list[Stage]
     listeners: list[Callable[[Event], Awaitable[None] | None]] = field(default_factory=list)
-    timings: list[StageTiming] = field(default_factory=list)
+    timings: deque[StageTiming] = field(default_factory=lambda: deque(maxlen=TIMINGS_KEPT))
+    """The most recent stage timings; bounded, since a session may run all day."""
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def publish(self, event: Event) -> list[Event]:
