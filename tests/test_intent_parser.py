@@ -40,7 +40,6 @@ def test_english_price_questions_map_to_shop_price(parser: IntentParser, text: s
     parsed = parser.parse(text)
     assert parsed is not None, text
     assert (parsed.app, parsed.action) == ("shop", "price")
-    assert "in_view" in parsed.uses
     assert parsed.language == "en"
 
 
@@ -49,7 +48,6 @@ def test_chinese_price_questions_map_to_shop_price(parser: IntentParser, text: s
     parsed = parser.parse(text)
     assert parsed is not None, text
     assert (parsed.app, parsed.action) == ("shop", "price")
-    assert "in_view" in parsed.uses
     assert parsed.language == "zh"
 
 
@@ -71,7 +69,7 @@ def test_chinese_only_app_does_not_answer_english(tmp_path: Path) -> None:
     assert parser.parse("hello") is None
     parsed = parser.parse("你好")
     assert parsed is not None
-    assert (parsed.app, parsed.action, parsed.uses) == ("demo", "hello", ())
+    assert (parsed.app, parsed.action, parsed.args) == ("demo", "hello", {})
 
 
 @pytest.mark.parametrize(
@@ -103,16 +101,33 @@ def test_unparseable_template_names_the_file(tmp_path: Path) -> None:
         IntentParser([path])
 
 
-def test_uses_written_as_a_single_string_is_not_split_into_letters(tmp_path: Path) -> None:
-    path = tmp_path / "uses.yaml"
+def test_slots_fill_arguments_and_literal_templates_win_over_wildcards(tmp_path: Path) -> None:
+    path = tmp_path / "music.yaml"
     path.write_text(
-        "app: demo\nintents:\n  hi:\n    uses: in_view\n    en: ['hello there']\n",
+        "app: music\nlists:\n  query: {wildcard: true}\n  level: {range: {from: 0, to: 100}}\n"
+        "intents:\n  play:\n    en: ['play {query}', 'play [some] music']\n"
+        "  volume:\n    en: ['volume {level}']\n",
         encoding="utf-8",
     )
-    try:
-        parser = IntentParser([path])
-    except ConfigError:
-        return
-    parsed = parser.parse("hello there")
-    assert parsed is not None
-    assert parsed.uses == ("in_view",)
+    parser = IntentParser([path])
+    wild = parser.parse("Play Miles Davis!")
+    assert wild is not None and wild.args == {"query": "Miles Davis"}
+    literal = parser.parse("play some music")
+    assert literal is not None and literal.args == {}
+    number = parser.parse("volume 40")
+    assert number is not None and number.args == {"level": 40}
+    assert parser.parse("volume 400") is None
+
+
+def test_labelled_examples_keep_their_arguments_and_skip_slot_templates(tmp_path: Path) -> None:
+    path = tmp_path / "sys.yaml"
+    path.write_text(
+        "app: sys\nlists:\n  change: {values: [up, down]}\nintents:\n  volume:\n"
+        "    en: ['[set [the]] volume {change}', 'louder please']\n"
+        "    examples:\n      en: [{text: make it louder, args: {change: up}}, too quiet]\n",
+        encoding="utf-8",
+    )
+    parser = IntentParser([path])
+    labelled = {e.text: e.args for e in parser.labelled()}
+    assert labelled == {"louder please": {}, "make it louder": {"change": "up"}, "too quiet": {}}
+    assert "volume" in parser.examples("en")

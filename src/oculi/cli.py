@@ -17,6 +17,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from oculi import __version__
+from oculi.agent.commands import add_commands as add_ask_commands
 from oculi.devices.replay import Check, ScenarioResult, describe_input, replay
 from oculi.devices.scenario import load_scenario
 from oculi.errors import OculiError
@@ -76,6 +77,8 @@ def _parser() -> argparse.ArgumentParser:
     price.add_argument("gtin")
     price.add_argument("--db", type=Path, help="catalog file (default from config)")
     price.set_defaults(handler=_catalog_price)
+
+    add_ask_commands(sub)
 
     bench = sub.add_parser("bench", help="run benchmarks and print their tables")
     bench.add_argument("names", nargs="*", help="benchmarks to run (default: all)")

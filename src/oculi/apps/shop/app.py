@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from oculi.apps.sdk import message
+from oculi.apps.sdk import App, Context, Reply, action
 from oculi.apps.shop.money import say_price, show_price
-from oculi.events import Answer, Card, CardRow, Intent
+from oculi.events import Card, CardRow
 from oculi.services.catalog import Catalog, PriceComparison
 
 MAX_OTHER_OFFERS = 3
@@ -30,44 +30,81 @@ SPEECH = {
 """Spoken replies by language; cards stay in the catalog's language (product and store names)."""
 
 
-class ShopApp:
+class ShopApp(App):
     name = "shop"
-    intents_file: Path | None = Path(__file__).with_name("intents.yaml")
+    description = "Prices of the product the wearer looks at, across the stores in the catalog."
+    permissions = ("camera",)
+    intents_file = Path(__file__).with_name("intents.yaml")
 
     def __init__(self, catalog: Catalog) -> None:
         self._catalog = catalog
 
-    async def handle(self, intent: Intent) -> Answer:
-        language = intent.args.get("language")
-        language = language if isinstance(language, str) and language in SPEECH else "en"
-        said = SPEECH[language]
-        if intent.action != "price":
-            return message(self.name, intent.action, "The shop can't do that yet.", "Shop",
-                           f"Unknown action {intent.action}")  # fmt: skip
-        gtin = intent.args.get("gtin")
-        if not isinstance(gtin, str):
-            return message(self.name, "price", said["no_barcode"], "No product in view",
-                           "Look at the barcode", "and ask again", language=language)  # fmt: skip
+    @action
+    def price(self, ctx: Context, gtin: str | None = None) -> Reply:
+        """Compare the prices of a product (by default the one in view).
+
+        Args:
+            gtin: the product's barcode number; the product in view when not given
+        """
+        said = SPEECH[ctx.language if ctx.language in SPEECH else "en"]
+        seen = ctx.in_view
+        gtin = gtin or (seen.gtin if seen is not None else None)
+        if not gtin:
+            return ctx.reply(
+                said["no_barcode"], "No product in view", "Look at the barcode", "and ask again"
+            )
         comparison = self._catalog.compare_prices(gtin)
         if comparison is None:
-            return message(self.name, "price", said["unknown_product"], "Unknown product",
-                           f"GTIN {gtin}", "not in the catalog", language=language)  # fmt: skip
-        return price_answer(comparison, language)
+            return ctx.reply(
+                said["unknown_product"], "Unknown product", f"GTIN {gtin}", "not in the catalog"
+            )
+        return price_answer(comparison, ctx.language)
+
+    @action
+    def cheaper(self, ctx: Context) -> Reply:
+        """Where the last product compared is cheaper than the store the wearer is in."""
+        offers = ctx.last.get("offers")
+        if not offers:
+            return ctx.reply(
+                ctx.say_in("Ask for a price first.", "请先问价格。"),
+                "No price yet",
+                "Ask: how much is this?",
+            )
+        best = offers[0]
+        lines = [f"{o['store']}: {o['price']}" for o in offers[:4]]
+        speech = ctx.say_in(
+            f"Cheapest is {best['store']} at {best['price']}.",
+            f"最便宜的是{best['store']}，{best['price']}。",
+        )
+        return Reply(
+            speech,
+            Card(
+                layout="message",
+                title="Cheapest first",
+                rows=tuple(CardRow(label=line) for line in lines),
+            ),
+            data=ctx.last,
+        )
 
 
-def price_answer(comparison: PriceComparison, language: str = "en") -> Answer:
+def price_answer(comparison: PriceComparison, language: str = "en") -> Reply:
     product, best = comparison.product, comparison.best
     said = SPEECH[language]
     subtitle = " · ".join(part for part in (product.brand, product.quantity) if part)
     if best is None:
-        return Answer(
-            app="shop", action="price", language=language,
+        return Reply(
             speech=said["out_of_stock"].format(name=product.name),
-            card=Card(layout="price", title=product.name, subtitle=subtitle,
-                      rows=(CardRow(label="Out of stock in all stores"),)),
-        )  # fmt: skip
-    rows = [CardRow(label=best.store, value=show_price(best.price_cents, best.currency),
-                    highlight=True)]  # fmt: skip
+            card=Card(
+                layout="price",
+                title=product.name,
+                subtitle=subtitle,
+                rows=(CardRow(label="Out of stock in all stores"),),
+            ),
+            data={"gtin": product.gtin, "name": product.name, "offers": []},
+        )
+    rows = [
+        CardRow(label=best.store, value=show_price(best.price_cents, best.currency), highlight=True)
+    ]
     for offer in [o for o in comparison.offers if o != best][:MAX_OTHER_OFFERS]:
         value = show_price(offer.price_cents, offer.currency) if offer.in_stock else "out of stock"
         rows.append(CardRow(label=offer.store, value=value))
@@ -77,8 +114,20 @@ def price_answer(comparison: PriceComparison, language: str = "en") -> Answer:
     speech = said["best"].format(name=product.name, price=price, store=best.store)
     if saving:
         speech += said["saving"].format(saving=say_price(saving, best.currency, language))
-    return Answer(
-        app="shop", action="price", speech=speech, language=language,
-        card=Card(layout="price", title=product.name, subtitle=subtitle, rows=tuple(rows),
-                  footer=footer),
-    )  # fmt: skip
+    offers = [
+        {
+            "store": o.store,
+            "price": show_price(o.price_cents, o.currency),
+            "price_cents": o.price_cents,
+            "currency": o.currency,
+        }
+        for o in sorted(comparison.offers, key=lambda o: o.price_cents)
+        if o.in_stock
+    ]
+    return Reply(
+        speech=speech,
+        card=Card(
+            layout="price", title=product.name, subtitle=subtitle, rows=tuple(rows), footer=footer
+        ),
+        data={"gtin": product.gtin, "name": product.name, "offers": offers},
+    )

@@ -1,0 +1,559 @@
+"""The agent: understanding in three tiers, then the dialogue around each action call.
+
+For each request it keeps the context (what is in view, where the wearer is, each app's last
+result, the cards shown), asks for a missing argument, holds risky actions until the wearer says
+yes, and lets "cancel" and "go back" work whatever app is in front. Every call runs through one
+place, `_run`, so arguments are always checked, permissions always enforced and a failing app
+never takes the session down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import time
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from oculi.agent.embedding import ExampleIndex
+from oculi.agent.llm import ChatClient, LlmError, ToolCall, run_tools
+from oculi.agent.parser import IntentParser, detect_language
+from oculi.apps.sdk import (
+    ActionError,
+    ActionSpec,
+    App,
+    ArgumentError,
+    Context,
+    InView,
+    PermissionDenied,
+    Position,
+    Reply,
+    message,
+    validate_args,
+)
+from oculi.events import Answer, Card, ErrorEvent, Event, Intent
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT_CHARS = 2000
+"""Longer requests are refused: nobody says that much to their glasses in one breath."""
+IN_VIEW_SECONDS = 30.0
+"""How long something seen stays 'this'."""
+HISTORY = 20
+"""Replies kept for 'go back'."""
+ACTION_TIMEOUT_S = 30.0
+
+WORLD = "world"
+"""Origin of requests that come from text read in the scene, not from the wearer."""
+
+_DIALOGUE_ACTIONS = {"confirm", "cancel", "back"}
+
+
+@dataclass
+class _Pending:
+    call: ToolCall
+    origin: str
+    path: str
+    confidence: float
+    text: str
+    missing: str | None = None
+    """The argument the agent asked for; None when it waits for a yes."""
+
+
+@dataclass
+class _Scene:
+    """What the agent knows of the wearer's surroundings; each thing seen ages on its own."""
+
+    seen: dict[str, tuple[Any, float]] = field(default_factory=dict)
+    position: Position | None = None
+
+    def in_view(self) -> InView | None:
+        now = time.time()
+        fresh = {k: v for k, (v, t) in self.seen.items() if now - t <= IN_VIEW_SECONDS}
+        return InView(**fresh) if fresh else None
+
+
+class Agent:
+    """Understands requests and runs the actions they ask for, for one session."""
+
+    def __init__(
+        self,
+        apps: Sequence[App],
+        parser: IntentParser,
+        index: ExampleIndex | None = None,
+        llm: ChatClient | None = None,
+        data_dir: Path | None = None,
+    ) -> None:
+        self.apps = {app.name: app for app in apps}
+        self.actions: dict[str, ActionSpec] = {}
+        for app in apps:
+            for spec in app.actions().values():
+                self.actions[spec.tool_name] = spec
+        self.parser = parser
+        self.index = index
+        self.llm = llm
+        self.data_dir = data_dir
+        self.scene = _Scene()
+        self._last: dict[str, Mapping[str, Any]] = {}
+        self._history: list[Answer] = []
+        self._pending: _Pending | None = None
+
+    # --- context --------------------------------------------------------------------------------
+
+    def see(self, **seen: Any) -> None:
+        """Something entered the view: `gtin`, scene `text`, a QR `payload`, the frame `image`."""
+        now = time.time()
+        for name, value in seen.items():
+            if name not in InView.__dataclass_fields__:
+                raise ValueError(f"unknown thing seen: {name}")
+            if value is not None:
+                self.scene.seen[name] = (value, now)
+
+    def locate(self, position: Position) -> None:
+        self.scene.position = position
+
+    # --- one request ----------------------------------------------------------------------------
+
+    async def handle(self, text: str, origin: str = "wearer") -> list[Event]:
+        """The words of one request → the Intent(s) it became and the Answer; errors as events."""
+        problem = _bad_text(text)
+        if problem is not None:
+            if not text.strip():
+                return []
+            language = detect_language(text[:MAX_TEXT_CHARS]) if problem != "binary" else "en"
+            reply = message(
+                "system",
+                "unknown",
+                _PROBLEMS[problem][language == "zh"],
+                "I can't take that",
+                _PROBLEMS[problem][0],
+            )
+            intent = Intent(
+                app="system", action="unknown", path="none", confidence=0.0, text=text[:200]
+            )
+            return [
+                ErrorEvent(stage="agent", message=f"request refused: {problem}"),
+                intent,
+                self._answer(intent, reply, language),
+            ]
+        text = text.strip()
+        language = detect_language(text)
+        pending, self._pending = self._pending, None
+        parsed = self.parser.parse(text)
+        if pending is not None and origin != WORLD:
+            events = await self._resume(pending, text, language, parsed)
+            if events is not None:
+                return events
+        if parsed is not None:
+            if parsed.action in _DIALOGUE_ACTIONS and parsed.app == "system":
+                return self._dialogue(parsed.action, text, language, pending)
+            return await self._call(
+                parsed.app, parsed.action, parsed.args, "parser", 1.0, text, language, origin
+            )
+        if self.index is not None:
+            near = await asyncio.to_thread(self.index.decide, text)
+            if near is not None:
+                if near.app == "system" and near.action in _DIALOGUE_ACTIONS:
+                    return self._dialogue(near.action, text, language, pending)
+                return await self._call(
+                    near.app,
+                    near.action,
+                    near.args,
+                    "embedding",
+                    round(near.score, 3),
+                    text,
+                    language,
+                    origin,
+                )
+        if self.llm is not None:
+            return await self._ask_llm(text, language, origin)
+        return await self._call("system", "unknown", {}, "none", 0.0, text, language, origin)
+
+    async def _resume(
+        self, pending: _Pending, text: str, language: str, parsed: Any
+    ) -> list[Event] | None:
+        """A yes, a no, or the missing argument for the held call; None when it is a new request."""
+        said = (parsed.app, parsed.action) if parsed is not None else None
+        if pending.missing is None:
+            if said == ("system", "confirm"):
+                return await self._execute(
+                    pending.call,
+                    pending.path,
+                    pending.confidence,
+                    pending.text,
+                    language,
+                    confirmed=True,
+                )
+            if said == ("system", "cancel"):
+                return self._dialogue("cancel", text, language, pending)
+            return None  # anything else drops the question and is a request of its own
+        if said is not None and said[0] == "system":
+            return None
+        if parsed is not None and (parsed.app, parsed.action) != (
+            pending.call.spec.app,
+            pending.call.spec.name,
+        ):
+            return None
+        args = {**pending.call.args, pending.missing: text}
+        return await self._call(
+            pending.call.spec.app,
+            pending.call.spec.name,
+            args,
+            pending.path,
+            pending.confidence,
+            pending.text,
+            language,
+            pending.origin,
+        )
+
+    def _dialogue(
+        self, action: str, text: str, language: str, pending: _Pending | None
+    ) -> list[Event]:
+        intent = Intent(app="system", action=action, path="parser", text=text)
+        zh = language == "zh"
+        if action == "back" and len(self._history) >= 2:
+            self._history.pop()
+            previous = self._history[-1]
+            return [
+                intent,
+                Answer(
+                    app=previous.app,
+                    action=previous.action,
+                    speech=previous.speech,
+                    card=previous.card,
+                    language=previous.language,
+                ),
+            ]
+        if action == "back":
+            reply = message(
+                "system",
+                action,
+                "返回不了了。" if zh else "There is nothing to go back to.",
+                "Nothing to go back to",
+            )
+        elif pending is not None:
+            what = pending.call.spec.description.rstrip(".") or pending.call.spec.name
+            reply = message("system", action, "已取消。" if zh else "Cancelled.", "Cancelled", what)
+        elif action == "cancel":
+            reply = message("system", action, "好的。" if zh else "OK.", "OK")
+        else:
+            reply = message(
+                "system",
+                action,
+                "没有需要确认的事。" if zh else "There is nothing to confirm.",
+                "Nothing to confirm",
+            )
+        return [intent, self._answer(intent, reply, language)]
+
+    async def _call(
+        self,
+        app: str,
+        action: str,
+        args: Mapping[str, Any],
+        path: str,
+        confidence: float,
+        text: str,
+        language: str,
+        origin: str,
+    ) -> list[Event]:
+        spec = self.actions.get(f"{app}__{action}")
+        if spec is None:
+            return await self._call(
+                "system", "unknown", {}, path, confidence, text, language, origin
+            )
+        try:
+            call = ToolCall(spec, validate_args(spec, args))
+        except ArgumentError as err:
+            missing = _missing_argument(spec, args)
+            if missing is None:
+                return self._failed(spec, path, confidence, text, language, args, err)
+            call = ToolCall(
+                spec, {k: v for k, v in args.items() if k in spec.parameters["properties"]}
+            )
+            self._pending = _Pending(call, origin, path, confidence, text, missing=missing)
+            prompt = _ask_for(missing, language)
+            intent = Intent(
+                app=app,
+                action=action,
+                args=dict(call.args),
+                path=path,
+                confidence=confidence,
+                text=text,
+            )
+            reply = message(app, action, prompt, prompt)
+            return [intent, self._answer(intent, reply, language)]
+        if spec.risky:
+            return self._hold(call, path, confidence, text, language, origin)
+        return await self._execute(call, path, confidence, text, language)
+
+    def _hold(
+        self, call: ToolCall, path: str, confidence: float, text: str, language: str, origin: str
+    ) -> list[Event]:
+        """Risky actions wait for the wearer's yes; requests from scene text never get that far."""
+        intent = Intent(
+            app=call.spec.app,
+            action=call.spec.name,
+            args=dict(call.args),
+            path=path,
+            confidence=confidence,
+            text=text,
+        )
+        zh = language == "zh"
+        if origin == WORLD:
+            reply = message(
+                call.spec.app,
+                call.spec.name,
+                "我不会根据看到的文字去做这件事。请亲口说。"
+                if zh
+                else "I won't do that because of text I read. Ask me yourself.",
+                "Not from scene text",
+                "Risky actions need your own words",
+            )
+            return [
+                ErrorEvent(
+                    stage="agent",
+                    message=f"{call.spec.tool_name} refused: requested by text read from the scene",
+                ),
+                intent,
+                self._answer(intent, reply, language),
+            ]
+        self._pending = _Pending(call, origin, path, confidence, text)
+        what = call.spec.description.rstrip(".") or call.spec.name
+        details = ", ".join(f"{k} {v}" for k, v in call.args.items())
+        question = (
+            f"要{what}吗？请说确认或取消。"
+            if zh
+            else f"{what}{' — ' + details if details else ''}? Say yes to confirm or no to cancel."
+        )
+        reply = message(
+            call.spec.app, call.spec.name, question, "Confirm?", what, details, "Say yes or no"
+        )
+        return [intent, self._answer(intent, reply, language)]
+
+    async def _execute(
+        self,
+        call: ToolCall,
+        path: str,
+        confidence: float,
+        text: str,
+        language: str,
+        confirmed: bool = False,
+    ) -> list[Event]:
+        intent = Intent(
+            app=call.spec.app,
+            action=call.spec.name,
+            args=dict(call.args),
+            path=path,
+            confidence=confidence,
+            text=text,
+        )
+        events: list[Event] = [intent]
+        context = self._context(call.spec, text, language, confirmed)
+        try:
+            reply = await self._run(call, context)
+        except (ActionError, ArgumentError, PermissionDenied) as err:
+            events.append(ErrorEvent(stage="agent", message=f"{call.spec.tool_name}: {err}"))
+            reply = message(call.spec.app, call.spec.name, str(err), "Sorry", str(err)[:120])
+        except Exception as err:  # an app's bug must not end the session
+            log.exception("action %s failed", call.spec.tool_name)
+            events.append(
+                ErrorEvent(stage="agent", message=f"{call.spec.tool_name} failed: {err!r}")
+            )
+            said = f"The {call.spec.app} app ran into a problem."
+            reply = message(call.spec.app, call.spec.name, said, "Something went wrong", said)
+        if reply.confirm is not None and not confirmed:
+            self._pending = _Pending(call, "wearer", path, confidence, text)
+        for card in context._cards:
+            events.append(
+                Answer(
+                    app=call.spec.app,
+                    action=call.spec.name,
+                    speech="",
+                    card=card,
+                    language=language,
+                )
+            )
+        speech = " ".join([*context._said, reply.speech]).strip()
+        events.append(self._answer(intent, Reply(speech, reply.card, reply.data), language))
+        if reply.data:
+            self._last[call.spec.app] = dict(reply.data)
+        return events
+
+    async def _run(self, call: ToolCall, context: Context) -> Reply:
+        result = call.spec.func(context, **call.args)
+        if inspect.isawaitable(result):
+            result = await asyncio.wait_for(result, ACTION_TIMEOUT_S)
+        if not isinstance(result, Reply):
+            raise ActionError(f"{call.spec.tool_name} returned no reply")
+        return result
+
+    def _context(self, spec: ActionSpec, text: str, language: str, confirmed: bool) -> Context:
+        app = self.apps[spec.app]
+        return Context(
+            app=spec.app,
+            permissions=frozenset(app.permissions),
+            language=language,
+            text=text,
+            confirmed=confirmed,
+            last=self._last.get(spec.app, {}),
+            data_dir=self.data_dir,
+            _in_view=self.scene.in_view(),
+            _position=self.scene.position,
+        )
+
+    def _failed(
+        self,
+        spec: ActionSpec,
+        path: str,
+        confidence: float,
+        text: str,
+        language: str,
+        args: Mapping[str, Any],
+        err: Exception,
+    ) -> list[Event]:
+        intent = Intent(
+            app=spec.app,
+            action=spec.name,
+            args=dict(args),
+            path=path,
+            confidence=confidence,
+            text=text,
+        )
+        said = "我没听懂参数。" if language == "zh" else f"I couldn't use that: {err}"
+        reply = message(spec.app, spec.name, said, "Sorry", str(err)[:120])
+        return [
+            ErrorEvent(stage="agent", message=str(err)),
+            intent,
+            self._answer(intent, reply, language),
+        ]
+
+    def _answer(self, intent: Intent, reply: Reply, language: str) -> Answer:
+        answer = Answer(
+            app=intent.app,
+            action=intent.action,
+            speech=reply.speech,
+            card=reply.card,
+            language=language,
+        )
+        self._history = [*self._history[-HISTORY + 1 :], answer]
+        return answer
+
+    # --- the LLM tier ---------------------------------------------------------------------------
+
+    async def _ask_llm(self, text: str, language: str, origin: str) -> list[Event]:
+        assert self.llm is not None
+        context = self._llm_context()
+        events: list[Event] = []
+
+        async def run(call: ToolCall) -> Reply:
+            ran = await self._execute(call, "llm", 1.0, text, language)
+            events.extend(ran)
+            answer = next(e for e in reversed(ran) if isinstance(e, Answer))
+            return Reply(answer.speech, answer.card, self._last.get(call.spec.app, {}))
+
+        try:
+            outcome = await run_tools(self.llm, text, context, list(self.actions.values()), run)
+        except LlmError as err:
+            intent = Intent(app="system", action="unknown", path="llm", confidence=0.0, text=text)
+            said = (
+                "语言模型没有回应。"
+                if language == "zh"
+                else "The language model isn't answering right now."
+            )
+            reply = message("system", "unknown", said, "No answer", str(err)[:120])
+            return [
+                *events,
+                ErrorEvent(stage="agent", message=str(err)),
+                intent,
+                self._answer(intent, reply, language),
+            ]
+        for why in outcome.rejected:
+            events.append(ErrorEvent(stage="agent", message=f"tool call refused: {why}"))
+        if outcome.needs_confirmation is not None:
+            held = outcome.needs_confirmation
+            origin = WORLD if any("SCENE TEXT" in line for line in context) else origin
+            return [*events, *self._hold(held, "llm", 1.0, text, language, origin)]
+        answers = [e for e in events if isinstance(e, Answer)]
+        if outcome.text and answers:
+            last = answers[-1]
+            events[events.index(last)] = self._answer(
+                Intent(app=last.app, action=last.action), Reply(outcome.text, last.card), language
+            )
+            return events
+        if outcome.text:
+            intent = Intent(app="ask", action="question", path="llm", text=text)
+            reply = Reply(outcome.text, Card(layout="message", title="Answer"))
+            return [*events, intent, self._answer(intent, reply, language)]
+        if answers:
+            return events
+        return await self._call("system", "unknown", {}, "llm", 0.0, text, language, origin)
+
+    def _llm_context(self) -> list[str]:
+        lines = []
+        seen = self.scene.in_view()
+        if seen is not None:
+            if seen.gtin:
+                lines.append(f"The wearer looks at a product with barcode {seen.gtin}.")
+            if seen.text:
+                lines.append(f'SCENE TEXT (read by the camera): "{seen.text[:500]}"')
+            if seen.payload:
+                lines.append("A payment QR code is in view.")
+        if self.scene.position is not None:
+            lines.append(f"Wearer at {self.scene.position.lat:.5f}, {self.scene.position.lon:.5f}.")
+        for app, data in self._last.items():
+            lines.append(f"Last {app} result: {dict(data)}"[:300])
+        return lines
+
+
+_PROBLEMS = {
+    "long": ("That request is too long.", "这个请求太长了。"),
+    "binary": ("That wasn't text I can read.", "这不是我能读的文字。"),
+    "empty": ("I heard nothing.", "我什么也没听到。"),
+}
+
+
+def _bad_text(text: str) -> str | None:
+    if not text.strip():
+        return "empty"
+    if len(text) > MAX_TEXT_CHARS:
+        return "long"
+    controls = sum(
+        1
+        for ch in text
+        if unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn") and ch not in "\n\t\r"
+    )
+    if controls or "\ufffd" in text:
+        return "binary"
+    return None
+
+
+def _missing_argument(spec: ActionSpec, args: Mapping[str, Any]) -> str | None:
+    """The first required argument not given, when that is the only thing wrong."""
+    required = spec.parameters.get("required", [])
+    missing = [name for name in required if args.get(name) in (None, "")]
+    if not missing:
+        return None
+    try:
+        validate_args(spec, {**args, **{name: "x" for name in missing}})
+    except ArgumentError:
+        return None
+    return str(missing[0])
+
+
+_QUESTIONS = {
+    "destination": ("Where to?", "去哪里？"),
+    "text": ("What should I write?", "要写什么？"),
+    "query": ("What should I look for?", "要找什么？"),
+    "flight": ("Which flight?", "哪个航班？"),
+}
+
+
+def _ask_for(argument: str, language: str) -> str:
+    en, zh = _QUESTIONS.get(
+        argument, (f"What {argument.replace('_', ' ')}?", f"{argument}是什么？")
+    )
+    return zh if language == "zh" else en

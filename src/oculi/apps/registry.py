@@ -1,0 +1,20 @@
+"""Which apps a session has: the first-party ones, then third-party apps from config (MCP)."""
+
+from __future__ import annotations
+
+from oculi.apps.sdk import App
+from oculi.apps.shop.app import ShopApp
+from oculi.apps.system.app import SystemApp
+from oculi.runtime.config import Config
+from oculi.services.catalog import Catalog
+
+FIRST_PARTY = ("shop", "pay", "navigate", "music", "flights", "notes", "camera", "translate",
+               "ask", "system")  # fmt: skip
+"""The first-party app names, as `oculi ask --json` reports them."""
+
+
+def first_party_apps(config: Config, catalog: Catalog) -> list[App]:
+    apps: list[App] = [ShopApp(catalog)]
+    system = SystemApp(lambda: [(app.name, app.description) for app in apps])
+    apps.append(system)
+    return apps
