@@ -33,3 +33,11 @@ class CatalogError(OculiError):
 
 class SpeechError(OculiError):
     """The speech engine could not turn text into audio."""
+
+
+class PaymentError(OculiError):
+    """A payment code, payment or wallet operation was refused; the message says what failed."""
+
+
+class MapError(OculiError):
+    """A map cannot be read, or a place or walking route cannot be found on it."""

@@ -403,6 +403,7 @@ class Agent:
             data_dir=self.data_dir,
             _in_view=self.scene.in_view(),
             _position=self.scene.position,
+            _llm=self._complete if self.llm is not None else None,
         )
 
     def _failed(
@@ -430,6 +431,20 @@ class Agent:
             intent,
             self._answer(intent, reply, language),
         ]
+
+    async def _complete(self, instruction: str, text: str) -> str:
+        """A plain completion for apps (translate, ask): no tools, the app's own instruction."""
+        assert self.llm is not None
+        try:
+            message = await self.llm.complete(
+                [{"role": "system", "content": instruction}, {"role": "user", "content": text}], []
+            )
+        except LlmError as err:
+            raise ActionError(str(err)) from err
+        content = message.get("content")
+        if not isinstance(content, str) or not content.strip():
+            raise ActionError("the language model gave an empty answer")
+        return content.strip()
 
     def _answer(self, intent: Intent, reply: Reply, language: str) -> Answer:
         answer = Answer(

@@ -86,6 +86,7 @@ class Context:
     data_dir: Path | None = None
     _in_view: InView | None = None
     _position: Position | None = None
+    _llm: Callable[[str, str], Awaitable[str]] | None = None
     _said: list[str] = field(default_factory=list)
     _cards: list[Card] = field(default_factory=list)
 
@@ -114,6 +115,18 @@ class Context:
         folder = self.data_dir / "apps" / self.app
         folder.mkdir(parents=True, exist_ok=True)
         return folder
+
+    async def complete(self, instruction: str, text: str) -> str:
+        """Ask the configured language model (network permission); ActionError without one."""
+        self._need("network", "the language model")
+        if self._llm is None:
+            raise ActionError(
+                self.say_in(
+                    "That needs a language model; none is configured (agent.llm_url).",
+                    "这需要语言模型，但还没有配置（agent.llm_url）。",
+                )
+            )
+        return await self._llm(instruction, text)
 
     def say(self, text: str) -> None:
         """Say something before the reply (progress, a warning)."""
