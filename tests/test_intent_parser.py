@@ -131,3 +131,10 @@ def test_labelled_examples_keep_their_arguments_and_skip_slot_templates(tmp_path
     labelled = {e.text: e.args for e in parser.labelled()}
     assert labelled == {"louder please": {}, "make it louder": {"change": "up"}, "too quiet": {}}
     assert "volume" in parser.examples("en")
+
+
+def test_slot_without_a_list_fails_at_start_up(tmp_path: Path) -> None:
+    path = tmp_path / "slots.yaml"
+    path.write_text("app: demo\nintents:\n  go:\n    en: ['go to {place}']\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"\{place\} has no list"):
+        IntentParser([path])

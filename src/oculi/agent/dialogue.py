@@ -471,7 +471,7 @@ class Agent:
             return Reply(answer.speech, answer.card, self._last.get(call.spec.app, {}))
 
         try:
-            outcome = await run_tools(self.llm, text, context, list(self.actions.values()), run)
+            outcome = await run_tools(self.llm, text, context, self._tools(), run)
         except LlmError as err:
             intent = Intent(app="system", action="unknown", path="llm", confidence=0.0, text=text)
             said = (
@@ -506,6 +506,11 @@ class Agent:
         if answers:
             return events
         return await self._call("system", "unknown", {}, "llm", 0.0, text, language, origin)
+
+    def _tools(self) -> list[ActionSpec]:
+        """Actions offered to the model: all but the dialogue words and the fallback."""
+        hidden = {f"system__{name}" for name in (*_DIALOGUE_ACTIONS, "unknown")}
+        return [spec for name, spec in self.actions.items() if name not in hidden]
 
     def _llm_context(self) -> list[str]:
         lines = []

@@ -64,6 +64,15 @@ class IntentParser:
         by_language: dict[str, dict[str, Any]] = {lang: {} for lang in LANGUAGES}
         for path in intent_files:
             self._load(path, by_language)
+        for lang, intents in by_language.items():
+            for name, intent in intents.items():
+                for sentence in intent["data"][0]["sentences"]:
+                    for slot in re.findall(r"\{(\w+)(?::\w+)?\}", sentence):
+                        if slot not in self._lists:
+                            raise ConfigError(
+                                f"intent {name} ({lang}): slot {{{slot}}} has no list; "
+                                f"declare it under `lists:` in the app's intents file"
+                            )
         self._intents = {
             lang: _compile(lang, intents, self._lists)
             for lang, intents in by_language.items()
