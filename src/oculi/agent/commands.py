@@ -65,17 +65,22 @@ def ask(config: Config, inputs: list[Event]) -> dict[str, Any]:
     """Feed the inputs to a fresh session; the decision and reply the last one led to."""
     from oculi.runtime.session import Session
 
-    async def feed_all() -> list[Event]:
-        seen: list[Event] = []
+    async def feed_all() -> tuple[list[Event], list[Event]]:
+        before: list[Event] = []
+        last: list[Event] = []
         for event in inputs:
-            seen = await session.feed(event)
-        return seen
+            before += last
+            last = await session.feed(event)
+        return before, last
 
     session = Session(config)
     try:
-        return summarise(asyncio.run(feed_all()))
+        before, last = asyncio.run(feed_all())
     finally:
         session.close()
+    result = summarise(last)
+    result["errors"] = [e.message for e in before if isinstance(e, ErrorEvent)] + result["errors"]
+    return result
 
 
 def summarise(events: list[Event]) -> dict[str, Any]:
