@@ -21,7 +21,7 @@ from typing import Any
 
 from oculi.agent.embedding import ExampleIndex
 from oculi.agent.llm import ChatClient, LlmError, ToolCall, run_tools
-from oculi.agent.parser import IntentParser, detect_language
+from oculi.agent.parser import IntentParser, Parsed, detect_language
 from oculi.apps.sdk import (
     ActionError,
     ActionSpec,
@@ -51,6 +51,17 @@ WORLD = "world"
 """Origin of requests that come from text read in the scene, not from the wearer."""
 
 _DIALOGUE_ACTIONS = {"confirm", "cancel", "back"}
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the local tiers understood: an app action, its arguments, how, and how sure."""
+
+    app: str
+    action: str
+    args: Mapping[str, Any]
+    path: str
+    confidence: float
 
 
 @dataclass
@@ -148,30 +159,27 @@ class Agent:
             events = await self._resume(pending, text, language, parsed)
             if events is not None:
                 return events
-        if parsed is not None:
-            if parsed.action in _DIALOGUE_ACTIONS and parsed.app == "system":
-                return self._dialogue(parsed.action, text, language, pending)
-            return await self._call(
-                parsed.app, parsed.action, parsed.args, "parser", 1.0, text, language, origin
-            )
-        if self.index is not None:
-            near = await asyncio.to_thread(self.index.decide, text)
-            if near is not None:
-                if near.app == "system" and near.action in _DIALOGUE_ACTIONS:
-                    return self._dialogue(near.action, text, language, pending)
-                return await self._call(
-                    near.app,
-                    near.action,
-                    near.args,
-                    "embedding",
-                    round(near.score, 3),
-                    text,
-                    language,
-                    origin,
-                )
+        decision = await self.understand(text, parsed)
+        if decision is not None:
+            if decision.app == "system" and decision.action in _DIALOGUE_ACTIONS:
+                return self._dialogue(decision.action, text, language, pending)
+            return await self._call(decision.app, decision.action, decision.args, decision.path,
+                                    decision.confidence, text, language, origin)  # fmt: skip
         if self.llm is not None:
             return await self._ask_llm(text, language, origin)
         return await self._call("system", "unknown", {}, "none", 0.0, text, language, origin)
+
+    async def understand(self, text: str, parsed: Parsed | None = None) -> Decision | None:
+        """The local tiers: templates, then the nearest labelled example; None when neither is
+        sure (the LLM tier, when configured, takes it from there)."""
+        parsed = parsed or self.parser.parse(text)
+        if parsed is not None:
+            return Decision(parsed.app, parsed.action, parsed.args, "parser", 1.0)
+        if self.index is not None:
+            near = await asyncio.to_thread(self.index.decide, text)
+            if near is not None:
+                return Decision(near.app, near.action, near.args, "embedding", round(near.score, 3))
+        return None
 
     async def _resume(
         self, pending: _Pending, text: str, language: str, parsed: Any
