@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import statistics
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,6 +73,7 @@ def discover(folder: Path) -> dict[str, ModuleType]:
         if spec is None or spec.loader is None:
             continue
         module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module  # dataclasses in a benchmark look their module up
         spec.loader.exec_module(module)
         if hasattr(module, "NAME") and hasattr(module, "run"):
             found[module.NAME] = module
