@@ -25,6 +25,7 @@ from oculi.events import (
     Gaze,
     GpsFix,
     Intent,
+    QrSeen,
     SpeechOut,
     TextInput,
     Touch,
@@ -61,6 +62,7 @@ SAMPLES: dict[str, Event] = {
     "barcode_seen": BarcodeSeen(
         t=T, gtin="4006381333931", symbology="EAN-13", raw="4006381333931", x=0.4, y=0.6
     ),
+    "qr_seen": QrSeen(t=T, payload="00020101021126…6304ABCD 中文", x=0.5, y=0.5),
     "intent": Intent(
         t=T,
         app="shop",

@@ -171,6 +171,17 @@ class BarcodeSeen(Event):
     """Centre of the code as a fraction of the frame."""
 
 
+@_register
+@dataclass(frozen=True, kw_only=True)
+class QrSeen(Event):
+    """A QR code read in the frame (a merchant's payment code…), raw: apps decide what it means."""
+
+    kind: ClassVar[str] = "qr_seen"
+    payload: str
+    x: float
+    y: float
+
+
 # --- agent --------------------------------------------------------------------------------------
 
 

@@ -26,7 +26,7 @@ class WalletApp(App):
     def __init__(self) -> None:
         self.sent: list[tuple[int, str]] = []
 
-    @action
+    @action(risky=True)
     def send(self, ctx: Context, amount: int, to: str) -> Reply:
         """Send money.
 

@@ -46,6 +46,11 @@ IN_VIEW_SECONDS = 30.0
 HISTORY = 20
 """Replies kept for 'go back'."""
 ACTION_TIMEOUT_S = 30.0
+CONFIRM_SECONDS = 30.0
+"""A yes later than this does not count: the question has lapsed (and a payment is cancelled)."""
+OWN_VOICE_MIN = 0.5
+"""Below this bone-conduction score, a yes is someone else's and cannot confirm."""
+_NOT_YOU = ("I need to hear that from you.", "需要你本人确认。")
 
 WORLD = "world"
 """Origin of requests that come from text read in the scene, not from the wearer."""
@@ -73,6 +78,7 @@ class _Pending:
     text: str
     missing: str | None = None
     """The argument the agent asked for; None when it waits for a yes."""
+    at: float = field(default_factory=time.time)
 
 
 @dataclass
@@ -112,6 +118,7 @@ class Agent:
         self._last: dict[str, Mapping[str, Any]] = {}
         self._history: list[Answer] = []
         self._pending: _Pending | None = None
+        self._undone: list[Event] = []
 
     # --- context --------------------------------------------------------------------------------
 
@@ -129,7 +136,9 @@ class Agent:
 
     # --- one request ----------------------------------------------------------------------------
 
-    async def handle(self, text: str, origin: str = "wearer") -> list[Event]:
+    async def handle(
+        self, text: str, origin: str = "wearer", own_voice: float | None = None
+    ) -> list[Event]:
         """The words of one request → the Intent(s) it became and the Answer; errors as events."""
         problem = _bad_text(text)
         if problem is not None:
@@ -156,15 +165,30 @@ class Agent:
         pending, self._pending = self._pending, None
         parsed = self.parser.parse(text)
         if pending is not None and origin != WORLD:
-            events = await self._resume(pending, text, language, parsed)
+            events = await self._resume(pending, text, language, parsed, own_voice)
             if events is not None:
                 return events
+            undone, self._undone = self._undone, []
+            return [*undone, *await self._respond(text, language, origin, parsed, None)]
+        return await self._respond(text, language, origin, parsed, pending)
+
+    async def _respond(
+        self, text: str, language: str, origin: str, parsed: Parsed | None, pending: _Pending | None
+    ) -> list[Event]:
         decision = await self.understand(text, parsed)
         if decision is not None:
             if decision.app == "system" and decision.action in _DIALOGUE_ACTIONS:
                 return self._dialogue(decision.action, text, language, pending)
-            return await self._call(decision.app, decision.action, decision.args, decision.path,
-                                    decision.confidence, text, language, origin)  # fmt: skip
+            return await self._call(
+                decision.app,
+                decision.action,
+                decision.args,
+                decision.path,
+                decision.confidence,
+                text,
+                language,
+                origin,
+            )
         if self.llm is not None:
             return await self._ask_llm(text, language, origin)
         return await self._call("system", "unknown", {}, "none", 0.0, text, language, origin)
@@ -182,12 +206,32 @@ class Agent:
         return None
 
     async def _resume(
-        self, pending: _Pending, text: str, language: str, parsed: Any
+        self, pending: _Pending, text: str, language: str, parsed: Any, own_voice: float | None
     ) -> list[Event] | None:
-        """A yes, a no, or the missing argument for the held call; None when it is a new request."""
+        """A yes, a no, or the missing argument for the held call; None when it is a new request
+        (a held preview is undone first: its events come back through `self._undone`)."""
         said = (parsed.app, parsed.action) if parsed is not None else None
         if pending.missing is None:
-            if said == ("system", "confirm"):
+            late = time.time() - pending.at > CONFIRM_SECONDS
+            if said == ("system", "confirm") and not late:
+                if own_voice is not None and own_voice < OWN_VOICE_MIN:
+                    self._pending = pending
+                    reply = message(
+                        "system",
+                        "confirm",
+                        _NOT_YOU[language == "zh"],
+                        "Not you?",
+                        "Only the wearer can confirm",
+                    )
+                    intent = Intent(app="system", action="confirm", path="parser", text=text)
+                    return [
+                        ErrorEvent(
+                            stage="agent",
+                            message="confirmation refused: the voice was not the wearer's",
+                        ),
+                        intent,
+                        self._answer(intent, reply, language),
+                    ]
                 return await self._execute(
                     pending.call,
                     pending.path,
@@ -195,11 +239,37 @@ class Agent:
                     pending.text,
                     language,
                     confirmed=True,
+                    own_voice=own_voice,
                 )
-            if said == ("system", "cancel"):
+            if said in (("system", "confirm"), ("system", "cancel")):
+                if pending.call.spec.previews:
+                    return await self._execute(
+                        pending.call,
+                        pending.path,
+                        pending.confidence,
+                        pending.text,
+                        language,
+                        cancelled=True,
+                    )
                 return self._dialogue("cancel", text, language, pending)
+            same = said == (pending.call.spec.app, pending.call.spec.name)
+            if pending.call.spec.previews and not same:  # the same request again: re-ask
+                self._undone = await self._execute(
+                    pending.call,
+                    pending.path,
+                    pending.confidence,
+                    pending.text,
+                    language,
+                    cancelled=True,
+                )
             return None  # anything else drops the question and is a request of its own
         if said is not None and said[0] == "system":
+            if pending.call.spec.previews:
+                undone = await self._execute(pending.call, pending.path, pending.confidence,
+                                             pending.text, language, cancelled=True)  # fmt: skip
+                if said == ("system", "cancel"):
+                    return undone
+                self._undone = undone
             return None
         if parsed is not None and (parsed.app, parsed.action) != (
             pending.call.spec.app,
@@ -295,10 +365,10 @@ class Agent:
             reply = message(app, action, prompt, prompt)
             return [intent, self._answer(intent, reply, language)]
         if spec.risky:
-            return self._hold(call, path, confidence, text, language, origin)
+            return await self._hold(call, path, confidence, text, language, origin)
         return await self._execute(call, path, confidence, text, language)
 
-    def _hold(
+    async def _hold(
         self, call: ToolCall, path: str, confidence: float, text: str, language: str, origin: str
     ) -> list[Event]:
         """Risky actions wait for the wearer's yes; requests from scene text never get that far."""
@@ -329,6 +399,8 @@ class Agent:
                 intent,
                 self._answer(intent, reply, language),
             ]
+        if call.spec.previews:
+            return await self._execute(call, path, confidence, text, language)
         self._pending = _Pending(call, origin, path, confidence, text)
         what = call.spec.description.rstrip(".") or call.spec.name
         details = ", ".join(f"{k} {v}" for k, v in call.args.items())
@@ -350,6 +422,8 @@ class Agent:
         text: str,
         language: str,
         confirmed: bool = False,
+        cancelled: bool = False,
+        own_voice: float | None = None,
     ) -> list[Event]:
         intent = Intent(
             app=call.spec.app,
@@ -361,6 +435,7 @@ class Agent:
         )
         events: list[Event] = [intent]
         context = self._context(call.spec, text, language, confirmed)
+        context.cancelled, context.own_voice = cancelled, own_voice
         try:
             reply = await self._run(call, context)
         except (ActionError, ArgumentError, PermissionDenied) as err:
@@ -373,7 +448,9 @@ class Agent:
             )
             said = f"The {call.spec.app} app ran into a problem."
             reply = message(call.spec.app, call.spec.name, said, "Something went wrong", said)
-        if reply.confirm is not None and not confirmed:
+        if reply.ask is not None and not cancelled:
+            self._pending = _Pending(call, "wearer", path, confidence, text, missing=reply.ask)
+        elif reply.confirm is not None and not (confirmed or cancelled):
             self._pending = _Pending(call, "wearer", path, confidence, text)
         for card in context._cards:
             events.append(
@@ -499,7 +576,7 @@ class Agent:
         if outcome.needs_confirmation is not None:
             held = outcome.needs_confirmation
             origin = WORLD if any("SCENE TEXT" in line for line in context) else origin
-            return [*events, *self._hold(held, "llm", 1.0, text, language, origin)]
+            return [*events, *await self._hold(held, "llm", 1.0, text, language, origin)]
         answers = [e for e in events if isinstance(e, Answer)]
         if outcome.text and answers:
             last = answers[-1]

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from oculi.agent.dialogue import Agent
 from oculi.apps.sdk import Position
-from oculi.events import BarcodeSeen, Event, GpsFix, TextInput, Utterance, VideoFrame
+from oculi.events import BarcodeSeen, Event, GpsFix, QrSeen, TextInput, Utterance, VideoFrame
 
 
 class AgentStage:
@@ -22,6 +22,10 @@ class AgentStage:
             self.agent.see(image=event.image)
         elif isinstance(event, GpsFix):
             self.agent.locate(Position(event.lat, event.lon, event.accuracy_m))
-        elif isinstance(event, Utterance | TextInput):
+        elif isinstance(event, QrSeen):
+            self.agent.see(payload=event.payload)
+        elif isinstance(event, Utterance):
+            return await self.agent.handle(event.text, own_voice=event.own_voice_score)
+        elif isinstance(event, TextInput):
             return await self.agent.handle(event.text)
         return ()

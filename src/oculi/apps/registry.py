@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from oculi.apps.pay.app import PayApp
 from oculi.apps.sdk import App
 from oculi.apps.shop.app import ShopApp
 from oculi.apps.system.app import SystemApp
 from oculi.runtime.config import Config
 from oculi.services.catalog import Catalog
+from oculi.services.wallet.wallet import WALLET_FILE
 
 FIRST_PARTY = ("shop", "pay", "navigate", "music", "flights", "notes", "camera", "translate",
                "ask", "system")  # fmt: skip
@@ -14,7 +16,7 @@ FIRST_PARTY = ("shop", "pay", "navigate", "music", "flights", "notes", "camera",
 
 
 def first_party_apps(config: Config, catalog: Catalog) -> list[App]:
-    apps: list[App] = [ShopApp(catalog)]
+    apps: list[App] = [ShopApp(catalog), PayApp(config.data_dir / WALLET_FILE)]
     system = SystemApp(lambda: [(app.name, app.description) for app in apps])
     apps.append(system)
     return apps

@@ -16,7 +16,7 @@ import typing
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar, overload
 
 from oculi.errors import OculiError
 from oculi.events import Card, CardRow
@@ -68,6 +68,8 @@ class Reply:
     data: Mapping[str, Any] = field(default_factory=dict)
     confirm: str | None = None
     """Set by `Context.confirm`: the question put to the wearer before the action runs for real."""
+    ask: str | None = None
+    """Set by `Context.ask_for`: the argument the wearer's next words fill."""
 
 
 @dataclass
@@ -81,6 +83,11 @@ class Context:
     """The wearer's words that led here."""
     confirmed: bool = False
     """True once the wearer said yes to this very call."""
+    cancelled: bool = False
+    """For previewing actions: the wearer said no (or did not answer); undo what the preview
+    prepared and say so."""
+    own_voice: float | None = None
+    """0..1 from the bone-conduction check of the words that led here; None when unknown."""
     last: Mapping[str, Any] = field(default_factory=dict)
     """This app's previous result (`Reply.data`), for follow-ups such as 'and the cheaper one?'."""
     data_dir: Path | None = None
@@ -140,6 +147,10 @@ class Context:
         """Return this from an action to have the wearer say yes before it runs again, confirmed."""
         return Reply(speech=question, card=card, confirm=question)
 
+    def ask_for(self, argument: str, question: str) -> Reply:
+        """Return this to have the wearer's next words become `argument` of this same action."""
+        return Reply(speech=question, card=Card(layout="message", title=question), ask=argument)
+
     def reply(self, speech: str, title: str, *lines: str, **data: Any) -> Reply:
         """A plain reply: the words, a message card with a title and lines, and data kept."""
         card = Card(layout="message", title=title, rows=tuple(CardRow(label=s) for s in lines))
@@ -166,6 +177,9 @@ class ActionSpec:
     """JSON schema (type object) of the arguments."""
     risky: bool
     func: ActionFunc
+    previews: bool = False
+    """Called unconfirmed, the action changes nothing and returns `ctx.confirm(...)` describing
+    what it would do; called with `ctx.cancelled`, it undoes what the preview prepared."""
 
     @property
     def tool_name(self) -> str:
@@ -183,11 +197,26 @@ class ActionSpec:
         }
 
 
-def action(func: Any = None, *, risky: bool = False) -> Any:
-    """Mark an app method as an action; `risky=True` makes the wearer confirm every call."""
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+@overload
+def action(func: _F) -> _F: ...
+
+
+@overload
+def action(*, risky: bool = False, previews: bool = False) -> Callable[[_F], _F]: ...
+
+
+def action(func: Any = None, *, risky: bool = False, previews: bool = False) -> Any:
+    """Mark an app method as an action; `risky=True` makes the wearer confirm every call.
+
+    A risky action that `previews` is first called unconfirmed so that it can put the details in
+    the question ("Pay 12.50 BRL to Padaria Central?"); others get a generic question.
+    """
 
     def mark(f: Any) -> Any:
-        f.__oculi_action__ = {"risky": risky}
+        f.__oculi_action__ = {"risky": risky, "previews": previews}
         return f
 
     return mark(func) if func is not None else mark
@@ -218,7 +247,8 @@ class App:
                 name=attr,
                 description=_summary(bound),
                 parameters=schema_of(bound),
-                risky=self.risky or bool(marks["risky"]) or "payment" in self.permissions,
+                risky=self.risky or bool(marks["risky"]),
+                previews=bool(marks["previews"]),
                 func=bound,
             )
         return found

@@ -6,8 +6,19 @@ import asyncio
 from collections.abc import Sequence
 
 from oculi.errors import PerceptionError
-from oculi.events import Answer, BarcodeSeen, Card, CardRow, ErrorEvent, Event, Gaze, VideoFrame
+from oculi.events import (
+    Answer,
+    BarcodeSeen,
+    Card,
+    CardRow,
+    ErrorEvent,
+    Event,
+    Gaze,
+    QrSeen,
+    VideoFrame,
+)
 from oculi.vision.barcode import ReadCode, decode_image, read_codes_near
+from oculi.vision.qr import ReadQr, read_qr_codes
 
 UNSEEN_SPEECH = "I couldn't see that clearly."
 
@@ -44,12 +55,16 @@ class VisionStage:
                     ),
                 ),
             )
-        if not codes:
-            return ()
-        best = codes[0]
-        return (
-            BarcodeSeen(gtin=best.gtin, symbology=best.symbology, raw=best.raw, x=best.x, y=best.y),
-        )
+        seen: list[Event] = []
+        if codes[0]:
+            best = codes[0][0]
+            seen.append(BarcodeSeen(gtin=best.gtin, symbology=best.symbology, raw=best.raw,
+                                    x=best.x, y=best.y))  # fmt: skip
+        if codes[1]:
+            qr = codes[1][0]
+            seen.append(QrSeen(payload=qr.payload, x=qr.x, y=qr.y))
+        return seen
 
-    def _read(self, data: bytes) -> list[ReadCode]:
-        return read_codes_near(decode_image(data), self._gaze, self._window)
+    def _read(self, data: bytes) -> tuple[list[ReadCode], list[ReadQr]]:
+        image = decode_image(data)
+        return read_codes_near(image, self._gaze, self._window), read_qr_codes(image, self._gaze)
