@@ -23,6 +23,8 @@ from oculi.devices.scenario import load_scenario
 from oculi.errors import OculiError
 from oculi.runtime.config import PROFILES, Config, load_config
 from oculi.runtime.session import Session
+from oculi.services.maps.commands import add_commands as add_route_commands
+from oculi.services.wallet.commands import add_commands as add_pay_commands
 
 console = Console()
 err_console = Console(stderr=True)
@@ -79,6 +81,8 @@ def _parser() -> argparse.ArgumentParser:
     price.set_defaults(handler=_catalog_price)
 
     add_ask_commands(sub)
+    add_pay_commands(sub)
+    add_route_commands(sub)
 
     bench = sub.add_parser("bench", help="run benchmarks and print their tables")
     bench.add_argument("names", nargs="*", help="benchmarks to run (default: all)")

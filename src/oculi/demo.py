@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
@@ -11,6 +12,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from oculi.apps.pay.demo import prepare_demo_wallet
 from oculi.devices.replay import ScenarioResult, StepResult, replay
 from oculi.devices.scenario import Scenario, load_scenario
 from oculi.report import write_index
@@ -40,7 +42,11 @@ def run_demo(config: Config, out_dir: Path, console: Console) -> DemoRun:
     out_dir.mkdir(parents=True, exist_ok=True)
     catalog_path = out_dir / "catalog.sqlite3"
     init_catalog(catalog_path, force=True)
-    config = config.with_overrides(catalog__path=str(catalog_path))
+    data_dir = out_dir / "data"
+    if data_dir.exists():
+        shutil.rmtree(data_dir)
+    prepare_demo_wallet(data_dir)
+    config = config.with_overrides(catalog__path=str(catalog_path), data_dir=str(data_dir))
     scenarios = [load_scenario(p) for p in shipped_scenarios()]
     jobs = [(s, p) for s in scenarios for p in PROFILES]
     results: list[ScenarioResult] = []

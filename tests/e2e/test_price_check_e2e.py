@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from oculi.apps.pay.demo import prepare_demo_wallet
 from oculi.demo import shipped_scenarios
 from oculi.devices.replay import replay
 from oculi.devices.scenario import load_scenario
@@ -22,6 +23,7 @@ SCENARIOS = {p.stem: p for p in shipped_scenarios()}
 
 
 def _replay(config: Config, name: str, profile: str, out: Path) -> tuple[object, Session]:
+    prepare_demo_wallet(config.data_dir)
     session = Session(config.with_overrides(profile=profile))
     try:
         result = asyncio.run(replay(load_scenario(SCENARIOS[name]), session, out))

@@ -29,7 +29,12 @@ from oculi.events import (
 )
 from oculi.runtime.session import Session
 from oculi.services.demo_catalog import demo_product
-from oculi.vision.synthetic import PackSpec, render_pack_photo, to_jpeg
+from oculi.vision.synthetic import (
+    PackSpec,
+    render_merchant_code_photo,
+    render_pack_photo,
+    to_jpeg,
+)
 
 from .scenario import Expect, Scenario, Step
 
@@ -103,6 +108,8 @@ class ScenarioResult:
 
 def describe_input(step: Step) -> str:
     if step.kind == "frame" and isinstance(step.value, dict):
+        if "qr" in step.value:
+            return f"QR code of {step.value.get('merchant') or 'a merchant'}"
         return f"photo of pack {step.value['pack']}"
     if isinstance(step.value, Path):
         return step.value.name
@@ -131,6 +138,16 @@ def _frame_event(value: Path | dict[str, Any]) -> VideoFrame:
     if isinstance(value, Path):
         media = "image/png" if value.suffix.lower() == ".png" else "image/jpeg"
         return VideoFrame(image=value.read_bytes(), media_type=media, source=value.name)
+    if "qr" in value:
+        stand = render_merchant_code_photo(
+            value["qr"],
+            merchant=str(value.get("merchant", "")),
+            rotate_deg=float(value.get("rotate", 4.0)),
+            blur=float(value.get("blur", 0.8)),
+            seed=int(value.get("seed", 0)),
+            centre=value.get("centre", (0.5, 0.5)),
+        )
+        return VideoFrame(image=to_jpeg(stand), source="merchant-code.jpg")
     photo = render_pack_photo(
         _pack(value["pack"]),
         neighbour=_pack(value["neighbour"]) if "neighbour" in value else None,

@@ -21,7 +21,7 @@ from oculi.vision.gtin import is_valid_gtin
 
 STEP_KINDS = ("say", "type", "audio", "frame", "gaze", "gps", "touch")
 EXPECT_KEYS = ("app", "action", "card_contains", "speech_contains", "no_card", "error_contains")
-FRAME_KEYS = ("pack", "neighbour", "rotate", "blur", "seed", "centre")
+FRAME_KEYS = ("pack", "neighbour", "qr", "merchant", "rotate", "blur", "seed", "centre")
 
 
 @dataclass(frozen=True)
@@ -164,13 +164,16 @@ def _audio(base: Path, value: Any, where: str) -> Path:
 
 
 def _frame(base: Path, value: Any, where: str) -> Path | dict[str, Any]:
-    """A frame is an image file, or a pack photo the project draws (`pack: GTIN`)."""
+    """A frame is an image file, or a photo the project draws: a pack (`pack: GTIN`) or a
+    merchant's QR code stand (`qr: PAYLOAD`)."""
     if isinstance(value, str):
         return _file(base, value, where, "frame")
-    if not isinstance(value, Mapping) or "pack" not in value:
+    if not isinstance(value, Mapping) or ("pack" in value) == ("qr" in value):
         raise ScenarioError(
-            f"{where}: field 'frame' must be an image file or a mapping with `pack`"
+            f"{where}: field 'frame' must be an image file or a mapping with `pack` or `qr`"
         )
+    if "qr" in value and not (isinstance(value["qr"], str) and 0 < len(value["qr"]) <= 1000):
+        raise ScenarioError(f"{where}: field 'frame.qr' must be text of 1..1000 characters")
     unknown = set(value) - set(FRAME_KEYS)
     if unknown:
         raise ScenarioError(

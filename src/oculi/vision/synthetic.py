@@ -11,6 +11,8 @@ import io
 import random
 from dataclasses import dataclass
 
+import numpy as np
+import zxingcpp
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from oculi.errors import PerceptionError
@@ -139,3 +141,35 @@ def to_jpeg(image: Image.Image, quality: int = 85) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="JPEG", quality=quality)
     return buffer.getvalue()
+
+
+def render_merchant_code_photo(
+    payload: str,
+    *,
+    size: tuple[int, int] = (1280, 720),
+    centre: tuple[float, float] = (0.5, 0.5),
+    rotate_deg: float = 4.0,
+    blur: float = 0.8,
+    seed: int = 0,
+    merchant: str = "",
+) -> Image.Image:
+    """A counter stand with the merchant's QR code, as the wearer sees it before paying."""
+    rng = random.Random(seed)
+    photo = _clutter(size, rng)
+    qr = zxingcpp.create_barcode(payload, zxingcpp.BarcodeFormat.QRCode).to_image(scale=5)
+    code = Image.fromarray(np.asarray(qr)).convert("RGBA")
+    stand = Image.new("RGBA", (code.width + 60, code.height + 120), "white")
+    stand.paste(code, (30, 30))
+    ImageDraw.Draw(stand).text(
+        (stand.width / 2, code.height + 50),
+        merchant or "Scan to pay",
+        fill="black",
+        anchor="ma",
+        font=ImageFont.load_default(size=26),
+    )
+    stand = stand.rotate(rotate_deg, expand=True, resample=Image.Resampling.BICUBIC)
+    x = int(centre[0] * size[0] - stand.width / 2)
+    y = int(centre[1] * size[1] - stand.height / 2)
+    photo.alpha_composite(stand, (x, y))
+    out = photo.convert("RGB")
+    return out.filter(ImageFilter.GaussianBlur(blur)) if blur > 0 else out
