@@ -134,6 +134,31 @@ class Agent:
     def locate(self, position: Position) -> None:
         self.scene.position = position
 
+    async def moved(self, position: Position, t: float) -> list[Event]:
+        """A new GPS fix: apps that follow the wearer (navigation) may speak up unasked."""
+        self.locate(position)
+        events: list[Event] = []
+        for app in self.apps.values():
+            follow = getattr(app, "moved", None)
+            if follow is None or "location" not in app.permissions:
+                continue
+            context = Context(app=app.name, permissions=frozenset(app.permissions),
+                              _position=position, data_dir=self.data_dir)  # fmt: skip
+            try:
+                replies = follow(context, position, t)
+            except Exception as err:  # an app's bug must not end the session
+                log.exception("app %s failed on a position", app.name)
+                events.append(ErrorEvent(stage="agent", message=f"{app.name}: {err!r}"))
+                continue
+            for reply in replies:
+                answer = Answer(app=app.name, action="follow", speech=reply.speech,
+                                card=reply.card)  # fmt: skip
+                self._history = [*self._history[-HISTORY + 1 :], answer]
+                if reply.data:
+                    self._last[app.name] = dict(reply.data)
+                events.append(answer)
+        return events
+
     # --- one request ----------------------------------------------------------------------------
 
     async def handle(

@@ -21,7 +21,7 @@ class AgentStage:
         elif isinstance(event, VideoFrame) and event.media_type == "image/jpeg":
             self.agent.see(image=event.image)
         elif isinstance(event, GpsFix):
-            self.agent.locate(Position(event.lat, event.lon, event.accuracy_m))
+            return await self.agent.moved(Position(event.lat, event.lon, event.accuracy_m), event.t)
         elif isinstance(event, QrSeen):
             self.agent.see(payload=event.payload)
         elif isinstance(event, Utterance):

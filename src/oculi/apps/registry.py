@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from oculi.apps.navigate.app import NavigateApp
 from oculi.apps.pay.app import PayApp
 from oculi.apps.sdk import App
 from oculi.apps.shop.app import ShopApp
@@ -16,7 +19,13 @@ FIRST_PARTY = ("shop", "pay", "navigate", "music", "flights", "notes", "camera",
 
 
 def first_party_apps(config: Config, catalog: Catalog) -> list[App]:
-    apps: list[App] = [ShopApp(catalog), PayApp(config.data_dir / WALLET_FILE)]
+    map_path = config.get("maps.path")
+    apps: list[App] = [
+        ShopApp(catalog),
+        PayApp(config.data_dir / WALLET_FILE),
+        NavigateApp(Path(map_path) if map_path else None, config.data_dir / "maps",
+                    avoid_steps=config.get("maps.avoid_steps")),
+    ]  # fmt: skip
     system = SystemApp(lambda: [(app.name, app.description) for app in apps])
     apps.append(system)
     return apps

@@ -7,6 +7,7 @@ every card as a PNG, every spoken reply as a WAV, the input frames, and `result.
 from __future__ import annotations
 
 import json
+import time
 import wave
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -116,8 +117,8 @@ def describe_input(step: Step) -> str:
     return str(step.value)
 
 
-def step_events(step: Step) -> Iterator[Event]:
-    """The sensor events a step stands for."""
+def step_events(step: Step, start: float | None = None) -> Iterator[Event]:
+    """The sensor events a step stands for; `start` is the scenario clock's zero (Unix time)."""
     if step.kind == "say":
         yield Utterance(text=step.value, source="script")
     elif step.kind == "type":
@@ -125,7 +126,10 @@ def step_events(step: Step) -> Iterator[Event]:
     elif step.kind == "gaze":
         yield Gaze(x=step.value[0], y=step.value[1])
     elif step.kind == "gps":
-        yield GpsFix(lat=step.value[0], lon=step.value[1])
+        if len(step.value) == 3:
+            yield GpsFix(lat=step.value[0], lon=step.value[1], t=(start or 0.0) + step.value[2])
+        else:
+            yield GpsFix(lat=step.value[0], lon=step.value[1])
     elif step.kind == "touch":
         yield Touch(gesture=step.value)
     elif step.kind == "frame":
@@ -187,10 +191,11 @@ async def replay(
     """Feed every step to the session in order and check each step's expectations."""
     writer = _OutputWriter(out_dir) if out_dir is not None else None
     results: list[StepResult] = []
+    start = time.time()
     try:
         for step in scenario.steps:
             produced: list[Event] = []
-            for event in step_events(step):
+            for event in step_events(step, start):
                 produced.extend(await session.feed(event))
             result = StepResult(step, produced)
             if step.expect is not None:

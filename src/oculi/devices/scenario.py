@@ -131,7 +131,14 @@ def _gaze(_: Path, value: Any, where: str) -> tuple[float, float]:
     return _pair(value, where, "gaze", (0.0, 0.0), (1.0, 1.0))
 
 
-def _gps(_: Path, value: Any, where: str) -> tuple[float, float]:
+def _gps(_: Path, value: Any, where: str) -> tuple[float, ...]:
+    """`[lat, lon]`, or `[lat, lon, seconds]`: when the fix was taken, from the scenario's start
+    (walks need time: rerouting waits a few seconds off the route)."""
+    if isinstance(value, list | tuple) and len(value) == 3:
+        seconds = value[2]
+        if not _number(seconds) or seconds < 0:
+            raise ScenarioError(f"{where}: field 'gps' time {seconds!r} must be seconds ≥ 0")
+        return (*_pair(value[:2], where, "gps", (-90.0, -180.0), (90.0, 180.0)), float(seconds))
     return _pair(value, where, "gps", (-90.0, -180.0), (90.0, 180.0))
 
 

@@ -99,6 +99,8 @@ _SCHEMA: dict[str, _Key] = {
     "agent.llm_api_key_env": _Key(str, "OCULI_LLM_API_KEY"),
     "agent.llm_timeout_s": _Key(float, 20.0, check=lambda v: 0 < v <= 300, rule="0..300 s"),
     "apps.music_dir": _Key(str, ""),
+    "maps.path": _Key(str, ""),
+    "maps.avoid_steps": _Key(bool, False),
     "apps.openflights_dir": _Key(str, ""),
     "apps.mcp": _Key(dict, {}, check=lambda v: _valid_mcp(v), rule=_MCP_RULE),
 }
