@@ -146,3 +146,19 @@ def test_verify_exits_one_when_the_audit_log_was_edited(
     capsys.readouterr()
     assert main(["wallet", "verify"]) == 1
     assert "audit entry 1" in capsys.readouterr().err
+
+
+def test_wallet_serve_refuses_a_short_admin_token_or_a_busy_port(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from oculi.services.wallet.server import ADMIN_TOKEN_ENV, listen
+
+    db = str(tmp_path / "w.sqlite3")
+    monkeypatch.setenv(ADMIN_TOKEN_ENV, "short")
+    assert main(["wallet", "serve", "--port", "0", "--db", db]) == 2
+    assert ADMIN_TOKEN_ENV in capsys.readouterr().err
+    monkeypatch.delenv(ADMIN_TOKEN_ENV)
+    with listen("127.0.0.1", 0) as busy:
+        port = str(busy.getsockname()[1])
+        assert main(["wallet", "serve", "--port", port, "--db", db]) == 2
+    assert "cannot listen" in capsys.readouterr().err

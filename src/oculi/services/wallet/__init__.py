@@ -12,11 +12,13 @@ from oculi.services.wallet.emvco import (
     promptpay_code,
 )
 from oculi.services.wallet.errors import (
+    DeviceAuthError,
     IdempotencyConflictError,
     PaymentCodeError,
     PaymentStateError,
     UnsupportedSchemeError,
     WalletStoreError,
+    WalletUnreachableError,
 )
 from oculi.services.wallet.intents import Confirmation, PaymentIntent
 from oculi.services.wallet.limits import Limits
@@ -26,6 +28,7 @@ from oculi.services.wallet.wallet import Balances, Wallet, open_wallet
 __all__ = [
     "Balances",
     "Confirmation",
+    "DeviceAuthError",
     "IdempotencyConflictError",
     "Limits",
     "MerchantCode",
@@ -35,6 +38,7 @@ __all__ = [
     "UnsupportedSchemeError",
     "Wallet",
     "WalletStoreError",
+    "WalletUnreachableError",
     "build_payload",
     "describe_payload",
     "format_minor",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import uuid
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from oculi.runtime.config import Config
 from oculi.services.wallet.emvco import describe_payload, parse_payload, pix_code, promptpay_code
 from oculi.services.wallet.intents import Confirmation, PaymentIntent
 from oculi.services.wallet.money import format_minor, to_minor
-from oculi.services.wallet.wallet import Wallet, open_wallet
+from oculi.services.wallet.wallet import WALLET_FILE, Wallet, open_wallet
 
 console = Console()
 err_console = Console(stderr=True)
@@ -92,6 +93,13 @@ def add_commands(sub: Any) -> None:
     expire = wallet_sub.add_parser("expire", help="expire payments past their deadline")
     _wallet_option(expire)
     expire.set_defaults(handler=_expire)
+    serve = wallet_sub.add_parser(
+        "serve", help="HTTP API for enrolled glasses (signed requests; see docs/payments.md)"
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=8747, help="port (0: any free one)")
+    _wallet_option(serve)
+    serve.set_defaults(handler=_serve)
 
 
 def _wallet_option(parser: argparse.ArgumentParser) -> None:
@@ -274,3 +282,17 @@ def _expire(args: argparse.Namespace, config: Config) -> int:
         expired = wallet.expire_due()
     console.print(f"{len(expired)} payment(s) expired")
     return 0
+
+
+def _serve(args: argparse.Namespace, config: Config) -> int:
+    # starlette, uvicorn and cryptography load only here: the other commands stay light
+    from oculi.services.wallet.server import ADMIN_TOKEN_ENV, serve
+
+    path = args.db or config.data_dir / WALLET_FILE
+    token = os.environ.get(ADMIN_TOKEN_ENV) or None
+    serve(path, host=args.host, port=args.port, admin_token=token, out=_say)
+    return 0
+
+
+def _say(line: str) -> None:
+    print(line, flush=True)

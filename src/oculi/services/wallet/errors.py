@@ -32,3 +32,18 @@ class IdempotencyConflictError(PaymentError):
 
 class WalletStoreError(PaymentError):
     """The wallet database could not be opened or written; nothing was written."""
+
+
+class DeviceAuthError(PaymentError):
+    """The wallet server refused a device request (unsigned, stale, replayed, unknown device, bad
+    signature, no pairing); `rule` names which, so the device knows whether retrying can help."""
+
+    def __init__(self, rule: str, detail: str) -> None:
+        self.rule = rule
+        self.detail = detail
+        super().__init__(f"request refused ({rule}): {detail}")
+
+
+class WalletUnreachableError(PaymentError):
+    """The wallet server did not answer; the request may or may not have run, so retry it with
+    the same idempotency key."""
