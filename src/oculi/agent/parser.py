@@ -108,11 +108,27 @@ class IntentParser:
     def examples(self, language: str = "en") -> list[str]:
         """Plain sentences from each action's first templates (first alternatives, optional words
         and slots left out): the command vocabulary the ASR is primed with."""
-        return [
-            re.sub(r"\{[^}]*\}", "", e.text).strip()
-            for e in self._examples
-            if e.language == language and e.from_template
-        ]
+        return [re.sub(r"\{[^}]*\}", "", e.text).strip() for e in self._template_examples(language)]
+
+    def vocabulary(self, language: str = "en", max_chars: int = 600) -> list[str]:
+        """Command sentences to prime the ASR with, taken in turn from each app so that every
+        app is heard of, and cut to `max_chars` (Whisper keeps only ~220 prompt tokens)."""
+        by_app: dict[str, list[str]] = {}
+        for text, example in zip(self.examples(language), self._template_examples(language),
+                                 strict=True):  # fmt: skip
+            if text and text not in by_app.setdefault(example.app, []):
+                by_app[example.app].append(text)
+        chosen: list[str] = []
+        used = 0
+        for rank in range(max((len(v) for v in by_app.values()), default=0)):
+            for texts in by_app.values():
+                if rank < len(texts) and used + len(texts[rank]) + 2 <= max_chars:
+                    chosen.append(texts[rank])
+                    used += len(texts[rank]) + 2
+        return chosen
+
+    def _template_examples(self, language: str) -> list[Example]:
+        return [e for e in self._examples if e.language == language and e.from_template]
 
     def labelled(self) -> list[Example]:
         """Example sentences for the embedding tier: the files' `examples:` and the plain forms

@@ -92,7 +92,7 @@ class Session:
     def _voice_stage(self, parser: IntentParser) -> VoiceStage:
         config = self.config
         phrase = config.get("voice.wake_phrase")
-        hint = ". ".join([phrase.title(), *parser.examples("en")]) + "."
+        hint = ". ".join([phrase.title(), *parser.vocabulary("en")]) + "."
         settings = VoiceSettings(
             beamformer=config.get("voice.beamformer"),
             own_voice_threshold=config.get("voice.own_voice_threshold"),
