@@ -18,7 +18,9 @@ FIRST_PARTY = ("shop", "pay", "navigate", "music", "flights", "notes", "camera",
 """The first-party app names, as `oculi ask --json` reports them."""
 
 
-def first_party_apps(config: Config, catalog: Catalog) -> list[App]:
+def session_apps(config: Config, catalog: Catalog, errors: list[str] | None = None) -> list[App]:
+    """The first-party apps, then the third-party MCP apps that started (why others did not
+    goes to `errors`)."""
     map_path = config.get("maps.path")
     apps: list[App] = [
         ShopApp(catalog),
@@ -28,4 +30,8 @@ def first_party_apps(config: Config, catalog: Catalog) -> list[App]:
     ]  # fmt: skip
     system = SystemApp(lambda: [(app.name, app.description) for app in apps])
     apps.append(system)
+    if config.get("apps.mcp"):
+        from oculi.apps.mcp import mcp_apps  # the MCP SDK loads only when a server is configured
+
+        apps.extend(mcp_apps(config, timeout_s=10.0, errors=errors))
     return apps

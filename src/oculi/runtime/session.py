@@ -11,7 +11,7 @@ from oculi.agent.embedding import ExampleIndex, shared_encoder
 from oculi.agent.llm import ChatClient, LlmSettings
 from oculi.agent.parser import IntentParser
 from oculi.agent.stage import AgentStage
-from oculi.apps.registry import first_party_apps
+from oculi.apps.registry import session_apps
 from oculi.apps.sdk import App
 from oculi.audio.listen import shared_recognizer
 from oculi.audio.speech_stage import SpeechStage
@@ -51,7 +51,9 @@ class Session:
         self.profile = profile or load_profile(config.profile)
         self._owns_catalog = catalog is None
         self.catalog = catalog or open_catalog(config.catalog_path)
-        self.apps = first_party_apps(config, self.catalog)
+        self.start_errors: list[str] = []
+        """Why configured third-party apps were left out; the server reports them as events."""
+        self.apps = session_apps(config, self.catalog, self.start_errors)
         parser = IntentParser([a.intents_file for a in self.apps if a.intents_file is not None])
         self.agent = self._agent(self.apps, parser)
         self.bus = EventBus(
@@ -124,5 +126,9 @@ class Session:
         return await self.bus.publish(event)
 
     def close(self) -> None:
+        for app in self.apps:
+            closer = getattr(app, "close", None)
+            if callable(closer):
+                closer()
         if self._owns_catalog:
             self.catalog.close()
