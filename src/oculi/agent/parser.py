@@ -22,7 +22,8 @@ from oculi.errors import ConfigError
 
 LANGUAGES = ("en", "zh")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
-_PUNCTUATION = re.compile(r"[?!.,;:。？！，、；：\"“”]+")
+_PUNCTUATION = re.compile(r"(?<!\d)[.,]|[.,](?!\d)|[?!;:。？！，、；：\"“”]+")
+"""Punctuation, except a decimal mark between digits ("7.25", "1,5")."""
 
 
 @dataclass(frozen=True)
