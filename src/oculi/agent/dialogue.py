@@ -296,10 +296,7 @@ class Agent:
                     return undone
                 self._undone = undone
             return None
-        if parsed is not None and (parsed.app, parsed.action) != (
-            pending.call.spec.app,
-            pending.call.spec.name,
-        ):
+        if parsed is not None:  # a whole request of its own, even for the same action
             return None
         args = {**pending.call.args, pending.missing: text}
         return await self._call(
@@ -679,11 +676,13 @@ _QUESTIONS = {
     "text": ("What should I write?", "要写什么？"),
     "query": ("What should I look for?", "要找什么？"),
     "flight": ("Which flight?", "哪个航班？"),
+    "language": ("Into which language?", "翻译成哪种语言？"),
+    "amount": ("How much?", "多少钱？"),
+    "date": ("On which day?", "哪一天？"),
 }
 
 
 def _ask_for(argument: str, language: str) -> str:
-    en, zh = _QUESTIONS.get(
-        argument, (f"What {argument.replace('_', ' ')}?", f"{argument}是什么？")
-    )
+    words = argument.replace("_", " ")
+    en, zh = _QUESTIONS.get(argument, (f"What {words}?", f"请说{words}。"))
     return zh if language == "zh" else en

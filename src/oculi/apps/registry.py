@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from oculi.agent.embedding import shared_encoder
+from oculi.apps.ask.app import AskApp
+from oculi.apps.camera.app import CameraApp
+from oculi.apps.flights.app import FlightsApp
+from oculi.apps.music.app import MusicApp
 from oculi.apps.navigate.app import NavigateApp
+from oculi.apps.notes.app import NotesApp
 from oculi.apps.pay.app import PayApp
 from oculi.apps.sdk import App
 from oculi.apps.shop.app import ShopApp
 from oculi.apps.system.app import SystemApp
+from oculi.apps.translate.app import TranslateApp
 from oculi.runtime.config import Config
 from oculi.services.catalog import Catalog
 from oculi.services.wallet.wallet import WALLET_FILE
@@ -22,11 +29,25 @@ def session_apps(config: Config, catalog: Catalog, errors: list[str] | None = No
     """The first-party apps, then the third-party MCP apps that started (why others did not
     goes to `errors`)."""
     map_path = config.get("maps.path")
+    encoder = shared_encoder() if config.get("agent.embedding") != "off" else None
     apps: list[App] = [
         ShopApp(catalog),
         PayApp(config.data_dir / WALLET_FILE),
         NavigateApp(Path(map_path) if map_path else None, config.data_dir / "maps",
                     avoid_steps=config.get("maps.avoid_steps")),
+        MusicApp(
+            library_dir=Path(music_dir) if (music_dir := config.get("apps.music_dir")) else None,
+            db_path=config.data_dir / "apps" / "music" / "library.sqlite",
+            encoder=encoder,
+        ),
+        FlightsApp(
+            data_dir=config.data_dir / "apps" / "flights",
+            openflights_dir=Path(d) if (d := config.get("apps.openflights_dir")) else None,
+        ),
+        NotesApp(db_path=config.data_dir / "notes.sqlite3", encoder=encoder),
+        CameraApp(gallery_dir=config.data_dir / "gallery"),
+        TranslateApp(),
+        AskApp(),
     ]  # fmt: skip
     system = SystemApp(lambda: [(app.name, app.description) for app in apps])
     apps.append(system)

@@ -1,0 +1,1 @@
+"""Ask: general questions, and reading or explaining the text in view."""

@@ -1,0 +1,1 @@
+"""Camera: take a photo of what is in view into a local gallery."""

@@ -1,0 +1,1 @@
+"""Flights: saved bookings, status and reminders, airports and airlines."""

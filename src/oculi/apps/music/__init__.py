@@ -1,0 +1,1 @@
+"""Music: the wearer's own library, by song, artist, album, genre or mood."""

@@ -1,0 +1,1 @@
+"""Notes: dictate, list, and find again by words or by meaning."""

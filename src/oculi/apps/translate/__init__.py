@@ -1,0 +1,1 @@
+"""Translate: text the wearer says or sees, through the configured language model."""
