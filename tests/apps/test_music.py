@@ -416,7 +416,7 @@ def test_embedding_tier_catches_paraphrases(library_dir: Path, tmp_path: Path) -
         ("could you put some music on for me", "play"),
         ("I'd like to hear some music", "play"),
         ("what is this song called", "now_playing"),
-        ("这首歌是谁唱的啊", "now_playing"),
+        ("这首歌叫什么名字来着", "now_playing"),
     ]:
         assert parser.parse(text) is None, text
         intent, _, _ = _say(agent, text)

@@ -209,7 +209,7 @@ def test_paraphrases_reach_notes_through_the_embedding_tier(tmp_path: Path) -> N
     for text, action in [
         ("could you show me the notes I wrote", "recent"),
         ("anything in my notes about the wifi", "search"),
-        ("帮我看看我的笔记", "recent"),
+        ("让我看看之前写下来的东西", "recent"),
     ]:
         events = say(agent, text)
         assert (intent(events).app, intent(events).action, intent(events).path) == (

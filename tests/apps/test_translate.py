@@ -200,7 +200,7 @@ def test_paraphrases_reach_translate_through_the_embedding_tier() -> None:
     agent = make_agent(ExampleIndex(parser.labelled(), shared_encoder()), ALL_INTENTS)
     agent.see(text="Sortie de secours")
     for text, action in [
-        ("can you translate the writing in front of me", "translate_view"),
+        ("what would the writing in front of me be in my language", "translate_view"),
         ("翻一下眼前这些字", "translate_view"),
     ]:
         events = say(agent, text)

@@ -17,8 +17,8 @@ import numpy as np
 
 from oculi.agent.parser import Example, clean_text
 
-DEFAULT_THRESHOLD = 0.88
-DEFAULT_MARGIN = 0.01
+DEFAULT_THRESHOLD = 0.40
+DEFAULT_MARGIN = 0.0
 """How much closer the best action must be than the best other action."""
 
 
@@ -80,7 +80,15 @@ class Nearest:
 
 
 class ExampleIndex:
-    """Every app's labelled examples, embedded once at start-up."""
+    """Every app's labelled examples, embedded once at start-up.
+
+    e5 puts any two sentences at a cosine of 0.7–0.95, which leaves little room for a threshold:
+    vectors are centred on the mean of all examples (what every request shares) before they are
+    compared, and an action's score is the mean of its `VOTES` closest examples, so that one
+    stray example does not decide alone.
+    """
+
+    VOTES = 3
 
     def __init__(
         self,
@@ -94,13 +102,19 @@ class ExampleIndex:
         self._encoder = encoder
         self.threshold = threshold
         self.margin = margin
-        self._labels = [f"{e.app}.{e.action}" for e in self._examples]
+        self._labels = np.array([f"{e.app}.{e.action}" for e in self._examples])
         self._vectors: np.ndarray | None = None
+        self._mean: np.ndarray | None = None
 
     def _matrix(self) -> np.ndarray:
         if self._vectors is None:
             texts = [clean_text(e.text).lower() for e in self._examples]
-            self._vectors = self._encoder.encode(texts) if texts else np.zeros((0, 1))
+            if not texts:
+                self._vectors, self._mean = np.zeros((0, 1)), np.zeros(1)
+            else:
+                raw = self._encoder.encode(texts)
+                self._mean = raw.mean(axis=0)
+                self._vectors = _unit(raw - self._mean)
         return self._vectors
 
     def warm_up(self) -> None:
@@ -108,30 +122,41 @@ class ExampleIndex:
         self._matrix()
 
     def nearest(self, text: str) -> Nearest | None:
-        """The closest example and how sure that is; None when there are no examples."""
+        """The closest action and how sure that is; None when there are no examples."""
         matrix = self._matrix()
         words = clean_text(text).lower()
         if not len(matrix) or not words:
             return None
-        scores = matrix @ self._encoder.encode([words])[0]
-        best = int(np.argmax(scores))
-        label = self._labels[best]
-        others = [s for s, lab in zip(scores.tolist(), self._labels, strict=True) if lab != label]
+        assert self._mean is not None
+        query = _unit(self._encoder.encode([words]) - self._mean)[0]
+        scores = matrix @ query
+        by_label: dict[str, list[int]] = {}
+        for index in np.argsort(-scores)[: 8 * self.VOTES]:
+            by_label.setdefault(str(self._labels[index]), []).append(int(index))
+        ranked = sorted(
+            (
+                (float(np.mean(scores[found[: self.VOTES]])), label, found[0])
+                for label, found in by_label.items()
+            ),
+            reverse=True,
+        )
+        score, _, best = ranked[0]
         example = self._examples[best]
+        runner_up = ranked[1][0] if len(ranked) > 1 else -1.0
         return Nearest(
-            example.app,
-            example.action,
-            float(scores[best]),
-            example.text,
-            dict(example.args),
-            max(others, default=-1.0),
+            example.app, example.action, score, example.text, dict(example.args), runner_up
         )
 
     def decide(self, text: str) -> Nearest | None:
-        """The nearest example when it is close enough and clearly closer than any other action."""
+        """The nearest action when it is close enough and clearly closer than any other."""
         found = self.nearest(text)
         if found is None or found.score < self.threshold:
             return None
         if found.score - found.runner_up < self.margin:
             return None
         return found
+
+
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return np.asarray(vectors / np.maximum(norms, 1e-9), dtype=np.float32)

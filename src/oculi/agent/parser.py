@@ -137,18 +137,64 @@ class IntentParser:
         return [e for e in self._examples if not (e.from_template and "{" in e.text)]
 
     def parse(self, text: str) -> Parsed | None:
-        """The app action the words ask for, or None when no template matches."""
+        """The app action the words ask for, or None when no template matches.
+
+        The words are tried as said, then without hesitations and politeness around them and
+        with common recogniser slips mended ("take me too the station")."""
         language = detect_language(text)
         intents = self._intents.get(language)
         words = clean_text(text)
         if intents is None or not words:
             return None
+        parsed = self._match(words, intents, language)
+        if parsed is None:
+            plain = plain_words(words, language)
+            if plain and plain != words:
+                parsed = self._match(plain, intents, language)
+        return parsed
+
+    def _match(self, words: str, intents: Intents, language: str) -> Parsed | None:
         result = recognize_best(words, intents, language=language)
         if result is None:
             return None
         app, action = result.intent.name.split(".", 1)
         args = {name: entity.value for name, entity in result.entities.items()}
         return Parsed(app, action, language, args)
+
+
+_FILLERS = {
+    "en": re.compile(
+        r"^(?:(?:um+|uh+|hmm+|er+|ah+|oh+|so|well|okay so|ok so|right|hey|hi|oculi|hey oculi|"
+        r"yeah|okay|ok|basically|like|just|quick|wow|oh wow|and|please|excuse me|sorry|"
+        r"(?:could|can|would|will) you(?: please)?|i was wondering|i wonder|you know)\s+)+"
+        r"|\s+(?:please|for me|would you|will you|thanks|thank you|you know|now|again|then)$"
+        r"|\b(?:um+|uh+|er+|hmm+)\b",
+        re.IGNORECASE,
+    ),
+    "zh": re.compile(r"^(?:嗯|呃|那个|请问|麻烦|请|帮我|好了|哎)+|(?:吧|啊|呀|呢|嘛|好吗|谢谢)+$"),
+}
+_SLIPS = (
+    (re.compile(r"\b(?:too|two)\s+(the|a|an|my)\b", re.IGNORECASE), r"to \1"),
+    (re.compile(r"\bdis\b", re.IGNORECASE), "this"),
+    (re.compile(r"\bdat\b", re.IGNORECASE), "that"),
+    (re.compile(r"\bsum\b", re.IGNORECASE), "some"),
+    (re.compile(r"\bfoto\b", re.IGNORECASE), "photo"),
+    (re.compile(r"\bwanna\b", re.IGNORECASE), "want to"),
+)
+"""Slips a speech recogniser makes on short commands (homophones, spoken forms)."""
+
+
+def plain_words(words: str, language: str) -> str:
+    """The request without hesitations and politeness around it, common slips mended."""
+    filler = _FILLERS.get(language)
+    previous = None
+    while filler is not None and words != previous:
+        previous = words
+        words = " ".join(filler.sub(" ", words).split())
+    if language == "en":
+        for pattern, replacement in _SLIPS:
+            words = pattern.sub(replacement, words)
+    return words
 
 
 def _example(app: str, action: str, language: str, item: Any) -> Example:

