@@ -78,15 +78,14 @@ async def _measure(
         start = time.perf_counter()
         parsed = agent.parser.parse(item.text)
         seconds["parser"].append(time.perf_counter() - start)
-        decision: tuple[str, str, str] | None = None
-        if parsed is not None:
-            decision = (parsed.app, parsed.action, "parser")
-        elif agent.index is not None:
+        if parsed is None and agent.index is not None:
             start = time.perf_counter()
-            near = agent.index.decide(item.text)
+            agent.index.decide(item.text)
             seconds["embedding"].append(time.perf_counter() - start)
-            if near is not None:
-                decision = (near.app, near.action, "embedding")
+        understood = await agent.understand(item.text, parsed)
+        decision = None
+        if understood is not None:
+            decision = (understood.app, understood.action, understood.path)
         if decision is None and agent.llm is not None:
             start = time.perf_counter()
             events = await agent.handle(item.text)

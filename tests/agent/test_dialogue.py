@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from oculi.agent.dialogue import MAX_TEXT_CHARS, WORLD, Agent
+from oculi.agent.dialogue import MAX_TEXT_CHARS, WORLD, Agent, is_question
 from oculi.agent.parser import IntentParser
 from oculi.apps.sdk import ActionError, App, Context, Reply, action
 from oculi.apps.system.app import SystemApp
@@ -193,3 +193,13 @@ def test_unknown_request_goes_to_the_system_app(setup: tuple[Agent, TipsApp]) ->
     intent = next(e for e in events if isinstance(e, Intent))
     assert (intent.app, intent.action, intent.path) == ("system", "unknown", "none")
     assert "can't" in _answer(events)
+
+
+@pytest.mark.parametrize(
+    ("text", "question"),
+    [("who painted the mona lisa", True), ("what's the boiling point of water", True),
+     ("长城有多长", True), ("tell me something?", True), ("set an alarm for seven", False),
+     ("打开客厅的灯", False)],
+)  # fmt: skip
+def test_questions_are_told_from_commands(text: str, question: bool) -> None:
+    assert is_question(text) is question

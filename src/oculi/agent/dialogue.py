@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import re
 import time
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -228,6 +229,9 @@ class Agent:
             near = await asyncio.to_thread(self.index.decide, text)
             if near is not None:
                 return Decision(near.app, near.action, near.args, "embedding", round(near.score, 3))
+        if self.llm is None and "ask__question" in self.actions and is_question(text):
+            # a general question no app claims: the ask app says what answering it needs
+            return Decision("ask", "question", {}, "parser", 0.5)
         return None
 
     async def _resume(
@@ -641,6 +645,24 @@ _PROBLEMS = {
     "binary": ("That wasn't text I can read.", "这不是我能读的文字。"),
     "empty": ("I heard nothing.", "我什么也没听到。"),
 }
+
+
+_QUESTION_EN = re.compile(
+    r"^(?:who|whom|whose|what|what's|when|where|why|how|which|is|are|was|were|does|do|did|"
+    r"can|could|will|would|should|has|have)\b",
+    re.IGNORECASE,
+)
+_QUESTION_ZH = re.compile(r"吗|什么|多少|为什么|谁|哪|怎么|几|多长|多远|多高|多大")
+
+
+def is_question(text: str) -> bool:
+    """Worded as a question (or ends with a question mark)."""
+    text = text.strip()
+    if text.endswith(("?", "？")):
+        return True
+    return bool(
+        _QUESTION_ZH.search(text) if detect_language(text) == "zh" else _QUESTION_EN.match(text)
+    )
 
 
 def _bad_text(text: str) -> str | None:
