@@ -39,7 +39,7 @@ def test_failed_expectation_exits_one(tmp_path: Path, capsys: pytest.CaptureFixt
     assert main(["run", str(path), "--json"]) == 1
     summary = json.loads(capsys.readouterr().out)
     assert summary["passed"] is False
-    assert summary["steps"][0]["checks"][0]["detail"] == "answered by ['system']"
+    assert summary["steps"][0]["checks"][0]["detail"] == "answered by ['music']"
 
 
 def test_bad_scenario_exits_two_naming_file_step_and_field(

@@ -111,13 +111,13 @@ class IntentParser:
         and slots left out): the command vocabulary the ASR is primed with."""
         return [re.sub(r"\{[^}]*\}", "", e.text).strip() for e in self._template_examples(language)]
 
-    def vocabulary(self, language: str = "en", max_chars: int = 600) -> list[str]:
+    def vocabulary(self, language: str = "en", max_chars: int = 200) -> list[str]:
         """Command sentences to prime the ASR with, taken in turn from each app so that every
-        app is heard of, and cut to `max_chars` (Whisper keeps only ~220 prompt tokens)."""
+        app is heard of, and cut to `max_chars` (a long prompt dilutes what matters most)."""
         by_app: dict[str, list[str]] = {}
-        for text, example in zip(self.examples(language), self._template_examples(language),
-                                 strict=True):  # fmt: skip
-            if text and text not in by_app.setdefault(example.app, []):
+        for example in self._template_examples(language):
+            text = example.text  # whole sentences only: "add flight on" primes nothing useful
+            if "{" not in text and text not in by_app.setdefault(example.app, []):
                 by_app[example.app].append(text)
         chosen: list[str] = []
         used = 0

@@ -94,7 +94,10 @@ class Session:
     def _voice_stage(self, parser: IntentParser) -> VoiceStage:
         config = self.config
         phrase = config.get("voice.wake_phrase")
-        hint = ". ".join([phrase.title(), *parser.vocabulary("en")]) + "."
+        # Each command after the wake phrase, as the wearer says them: with 600 characters of
+        # bare commands Whisper tiny stopped spelling the made-up name and the wake check failed
+        wake = phrase.title()
+        hint = " ".join(f"{wake}, {text}?" for text in parser.vocabulary("en", max_chars=160))
         settings = VoiceSettings(
             beamformer=config.get("voice.beamformer"),
             own_voice_threshold=config.get("voice.own_voice_threshold"),
