@@ -23,8 +23,10 @@ from oculi.devices.scenario import load_scenario
 from oculi.errors import OculiError
 from oculi.runtime.config import PROFILES, Config, load_config
 from oculi.runtime.session import Session
+from oculi.services.catalog.commands import add_commands as add_catalog_commands
 from oculi.services.maps.commands import add_commands as add_route_commands
 from oculi.services.wallet.commands import add_commands as add_pay_commands
+from oculi.vision.commands import add_commands as add_vision_commands
 
 console = Console()
 err_console = Console(stderr=True)
@@ -69,20 +71,11 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", type=Path, default=Path("oculi-demo-out"))
     demo.set_defaults(handler=_demo)
 
-    catalog = sub.add_parser("catalog", help="the product catalog")
-    catalog_sub = catalog.add_subparsers(required=True, metavar="ACTION")
-    init = catalog_sub.add_parser("init", help="create the catalog filled with the demo products")
-    init.add_argument("--db", type=Path, help="catalog file (default from config)")
-    init.add_argument("--force", action="store_true", help="replace an existing catalog")
-    init.set_defaults(handler=_catalog_init)
-    price = catalog_sub.add_parser("price", help="compare a product's offers by GTIN")
-    price.add_argument("gtin")
-    price.add_argument("--db", type=Path, help="catalog file (default from config)")
-    price.set_defaults(handler=_catalog_price)
-
+    add_catalog_commands(sub)
     add_ask_commands(sub)
     add_pay_commands(sub)
     add_route_commands(sub)
+    add_vision_commands(sub)
 
     bench = sub.add_parser("bench", help="run benchmarks and print their tables")
     bench.add_argument("names", nargs="*", help="benchmarks to run (default: all)")
@@ -179,34 +172,6 @@ def _demo(args: argparse.Namespace, config: Config) -> int:
     console.print(table)
     console.print(f"open {run.index} to see the cards and hear the replies")
     return 0 if run.passed else 1
-
-
-def _catalog_init(args: argparse.Namespace, config: Config) -> int:
-    from oculi.services.catalog import init_catalog
-
-    path = args.db or config.catalog_path
-    counts = init_catalog(path, force=args.force)
-    console.print(f"catalog {path}: " + ", ".join(f"{n} {t}" for t, n in counts.items()))
-    return 0
-
-
-def _catalog_price(args: argparse.Namespace, config: Config) -> int:
-    from oculi.apps.shop.money import show_price
-    from oculi.services.catalog import open_catalog
-    from oculi.vision.gtin import normalise_gtin
-
-    with open_catalog(args.db or config.catalog_path) as catalog:
-        comparison = catalog.compare_prices(normalise_gtin(args.gtin))
-    if comparison is None:
-        raise OculiError(f"GTIN {args.gtin} is not in the catalog")
-    table = Table(title=f"{comparison.product.name} ({comparison.product.gtin})")
-    table.add_column("store")
-    table.add_column("price", justify="right")
-    for offer in comparison.offers:
-        price = show_price(offer.price_cents, offer.currency) if offer.in_stock else "out of stock"
-        table.add_row(offer.store, price)
-    console.print(table)
-    return 0
 
 
 def _bench(args: argparse.Namespace, config: Config) -> int:
