@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
-from oculi.apps.sdk import App, Context, Reply, action
+from oculi.apps.sdk import ActionError, App, Context, Reply, action
 from oculi.apps.shop.money import say_price, show_price
+from oculi.apps.text import clip
+from oculi.errors import PerceptionError
 from oculi.events import Card, CardRow
 from oculi.services.catalog import Catalog, PriceComparison
+from oculi.vision.identify import Identification
+from oculi.vision.stage import identify_in_view
 
 MAX_OTHER_OFFERS = 3
 
@@ -40,7 +45,7 @@ class ShopApp(App):
         self._catalog = catalog
 
     @action
-    def price(self, ctx: Context, gtin: str | None = None) -> Reply:
+    async def price(self, ctx: Context, gtin: str | None = None) -> Reply:
         """Compare the prices of a product (by default the one in view).
 
         Args:
@@ -49,16 +54,53 @@ class ShopApp(App):
         said = SPEECH[ctx.language if ctx.language in SPEECH else "en"]
         seen = ctx.in_view
         gtin = gtin or (seen.gtin if seen is not None else None)
-        if not gtin:
+        if gtin:
+            comparison = self._catalog.compare_prices(gtin)
+            if comparison is None:
+                return ctx.reply(
+                    said["unknown_product"], "Unknown product", f"GTIN {gtin}", "not in the catalog"
+                )
+            return price_answer(comparison, ctx.language)
+        if seen is None or seen.image is None:
             return ctx.reply(
                 said["no_barcode"], "No product in view", "Look at the barcode", "and ask again"
             )
-        comparison = self._catalog.compare_prices(gtin)
+        found = await self._identify(seen.image)
+        if found.product is None:
+            return _unknown(ctx, found)
+        comparison = self._catalog.compare_offers(found.product.id, found.shelf_price_cents)
         if comparison is None:
-            return ctx.reply(
-                said["unknown_product"], "Unknown product", f"GTIN {gtin}", "not in the catalog"
-            )
+            return _unknown(ctx, found)
         return price_answer(comparison, ctx.language)
+
+    @action
+    async def what(self, ctx: Context) -> Reply:
+        """Say what the product in view is (by its code, the text on the pack, or its look)."""
+        seen = ctx.in_view
+        if seen is not None and seen.gtin:
+            product = self._catalog.product(seen.gtin)
+            if product is not None:
+                return _named(ctx, product.name, product.brand, product.quantity, "barcode")
+        if seen is None or seen.image is None:
+            return ctx.reply(
+                ctx.say_in(
+                    "I don't see a product. Look at it and ask again.",
+                    "我没看到商品。请看着它再问一次。",
+                ),
+                "Nothing in view",
+            )
+        found = await self._identify(seen.image)
+        if found.product is None:
+            return _unknown(ctx, found)
+        product = found.product
+        return _named(ctx, product.name, product.brand, product.quantity, found.via or "")
+
+    async def _identify(self, image: bytes) -> Identification:
+        """OCR and picture matching take hundreds of milliseconds: off the event loop."""
+        try:
+            return await asyncio.to_thread(identify_in_view, image, self._catalog)
+        except PerceptionError as err:
+            raise ActionError(f"I couldn't see that clearly: {err}") from err
 
     @action
     def cheaper(self, ctx: Context) -> Reply:
@@ -85,6 +127,35 @@ class ShopApp(App):
             ),
             data=ctx.last,
         )
+
+
+def _named(ctx: Context, name: str, brand: str, quantity: str, via: str) -> Reply:
+    detail = " · ".join(part for part in (brand, quantity) if part)
+    speech = ctx.say_in(f"This is {name}{', ' + brand if brand else ''}.", f"这是{name}。")
+    card = Card(
+        layout="message",
+        title=name[:28],
+        subtitle=detail,
+        rows=(CardRow(label=f"recognised by {via}"),),
+    )
+    return Reply(speech, card, {"name": name, "via": via})
+
+
+def _unknown(ctx: Context, found: Identification) -> Reply:
+    """An honest "I don't know" that shows what was read, so the wearer can judge."""
+    rows = []
+    if found.gtin_read:
+        rows.append(CardRow(label=f"code {found.gtin_read}"))
+    if found.read_text:
+        rows.append(CardRow(label=clip(found.read_text, 36)))
+    for name, score in found.candidates[:2]:
+        rows.append(CardRow(label=clip(name, 28), value=f"{score:.0%}"))
+    speech = ctx.say_in("I don't know this product.", "我不认识这个商品。")
+    return Reply(
+        speech,
+        Card(layout="message", title="Unknown product", rows=tuple(rows[:5])),
+        {"read_text": found.read_text},
+    )
 
 
 def price_answer(comparison: PriceComparison, language: str = "en") -> Reply:

@@ -94,7 +94,11 @@ class SQLiteBackend(Backend):
         super().__init__()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(path, isolation_level=None, timeout=10)
+            # apps look products up from a worker thread while OCR runs off the event loop;
+            # a session uses its catalog from one place at a time (the bus serialises events)
+            self._db = sqlite3.connect(
+                path, isolation_level=None, timeout=10, check_same_thread=False
+            )
         except (sqlite3.Error, OSError) as err:
             raise CatalogError(f"cannot open the catalog at {path}: {err}") from err
         try:
