@@ -83,4 +83,4 @@ def test_broken_image_gives_a_reply_and_an_error(
     code, result = _ask(capsys, "how much is this", "--image", str(broken))
     assert code == 0
     assert result["errors"]
-    assert result["app"] == "shop" and "barcode" in str(result["reply"]).lower()
+    assert result["app"] == "shop" and "couldn't see" in str(result["reply"]).lower()

@@ -15,7 +15,7 @@ from oculi.apps.system.app import SystemApp
 from oculi.events import Answer, Card
 from oculi.services.catalog import Catalog, open_catalog
 from oculi.services.demo_catalog import DEMO_PRODUCTS
-from oculi.vision.samples import pack_front, price_tag, text_frame
+from oculi.vision.samples import pack_front, text_frame
 from oculi.vision.synthetic import to_jpeg
 
 
