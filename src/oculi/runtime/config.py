@@ -132,6 +132,12 @@ class Config:
         path = self.values["catalog.path"]
         return Path(path) if path else self.data_dir / "catalog.sqlite3"
 
+    @property
+    def catalog_target(self) -> Path | str:
+        """The catalog file, or a `postgresql://` URL kept as written (a Path would fold `//`)."""
+        path = self.values["catalog.path"]
+        return path if path.startswith(("postgresql://", "postgres://")) else self.catalog_path
+
     def with_overrides(self, **overrides: Any) -> Config:
         """A copy with some keys replaced (dots written as `__`), validated like the rest."""
         merged = dict(self.values)

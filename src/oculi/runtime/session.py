@@ -50,7 +50,7 @@ class Session:
         self.config = config
         self.profile = profile or load_profile(config.profile)
         self._owns_catalog = catalog is None
-        self.catalog = catalog or open_catalog(config.catalog_path)
+        self.catalog = catalog or open_catalog(config.catalog_target, files_dir=config.data_dir)
         self.start_errors: list[str] = []
         """Why configured third-party apps were left out; the server reports them as events."""
         self.apps = session_apps(config, self.catalog, self.start_errors)
