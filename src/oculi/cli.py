@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import shutil
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -18,6 +19,7 @@ from rich.table import Table
 
 from oculi import __version__
 from oculi.agent.commands import add_commands as add_ask_commands
+from oculi.apps.pay.demo import prepare_demo_wallet
 from oculi.devices.replay import Check, ScenarioResult, describe_input, replay
 from oculi.devices.scenario import load_scenario
 from oculi.errors import OculiError
@@ -56,7 +58,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("scenario", type=Path)
     run.add_argument("--profile", choices=PROFILES, help="device profile (default from config)")
     run.add_argument(
-        "--out", type=Path, help="event log, card PNGs, reply WAVs (default oculi-out/NAME-PROFILE)"
+        "--out",
+        type=Path,
+        help="event log, card PNGs, reply WAVs and the replay's own data folder "
+        "(default oculi-out/NAME-PROFILE)",
     )
     run.add_argument("--json", action="store_true", help="print the result as JSON")
     run.set_defaults(handler=_run)
@@ -93,8 +98,15 @@ def _run(args: argparse.Namespace, config: Config) -> int:
     scenario = load_scenario(args.scenario)
     if args.profile:
         config = config.with_overrides(profile=args.profile)
-    session = Session(config)
-    out = args.out or Path("oculi-out") / f"{args.scenario.stem}-{session.profile.name}"
+    profile = config.profile
+    out = args.out or Path("oculi-out") / f"{args.scenario.stem}-{profile}"
+    # a replay is a rehearsal: its notes, photos and payments go to a sandbox beside its
+    # outputs, never into the wearer's own data (an explicit catalog.path is still used)
+    sandbox = out / "data"
+    if sandbox.exists():
+        shutil.rmtree(sandbox)
+    prepare_demo_wallet(sandbox)
+    session = Session(config.with_overrides(data_dir=str(sandbox)))
     try:
         result = asyncio.run(replay(scenario, session, out))
     finally:
