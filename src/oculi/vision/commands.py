@@ -16,6 +16,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from oculi.agent.commands import parse_gaze as parse_gaze_pair
 from oculi.errors import OculiError
 from oculi.runtime.config import Config
 from oculi.services.catalog import Catalog, PriceComparison, is_database_url, open_catalog
@@ -42,15 +43,8 @@ def add_commands(sub: Any) -> None:
 
 
 def parse_gaze(text: str | None) -> tuple[float, float] | None:
-    if text is None:
-        return None
-    try:
-        x, y = (float(part) for part in text.split(","))
-    except ValueError as err:
-        raise OculiError(f"--gaze {text!r}: expected X,Y as two fractions, e.g. 0.5,0.4") from err
-    if not (0 <= x <= 1 and 0 <= y <= 1):
-        raise OculiError(f"--gaze {text!r}: both values must lie within 0..1")
-    return x, y
+    """`--gaze X,Y` as fractions of the frame; None when not given."""
+    return None if text is None else parse_gaze_pair(text)
 
 
 def read_image_file(path: Path) -> bytes:
