@@ -44,6 +44,10 @@ class VoiceStage:
         self._stream_began = 0.0
         self._armed_at: float | None = None
 
+    def new_pipeline(self, channels: int) -> VoicePipeline:
+        """A fresh voice path as this stage builds them: what `oculi bench voice` measures."""
+        return self._factory(channels)
+
     async def __call__(self, event: Event) -> Sequence[Event]:
         if isinstance(event, Touch) and event.gesture in PUSH_TO_TALK_GESTURES:
             self._armed_at = self._audio_s

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from oculi.audio.asr import SpeechRecognizer, Transcript, normalise_text
 from oculi.audio.beamform import HOP, Beamformer
@@ -36,6 +37,10 @@ KEEP_S, KEEP_MAX_S = 10, 40
 WAKE_HANGOVER_CHUNKS = 10
 """The spotter runs while the bone pickup hears the wearer, and 0.3 s after: on the always-on
 chip nothing but the wearer's own voice costs keyword-spotting energy."""
+VAD_HANGOVER_CHUNKS = 8
+"""With a bone channel, Silero runs only while the bone pickup hears the wearer and 256 ms after
+(elsewhere the probability is capped below the speech threshold anyway): the cost of the VAD
+follows how much the wearer talks, not the length of the stream."""
 SILENT_RMS = 1e-4
 """Below this (−80 dBFS) a recording is treated as silence, not as speech to look for."""
 
@@ -97,6 +102,42 @@ class _Guess:
     seconds: float
 
 
+class _History:
+    """Channels × samples kept in one preallocated block: appending a 20 ms chunk copies the
+    chunk only, and dropping old audio moves the start (the rest is moved down only when the
+    block is full), instead of concatenating the whole history on every chunk."""
+
+    def __init__(self, channels: int, capacity: int) -> None:
+        self._data = np.zeros((channels, max(capacity, 1)), dtype=np.float32)
+        self._start = self._end = 0
+
+    @property
+    def size(self) -> int:
+        return self._end - self._start
+
+    def view(self) -> NDArray[np.float32]:
+        """The kept samples (a view: valid until the next append)."""
+        return self._data[:, self._start : self._end]
+
+    def append(self, samples: NDArray[np.floating]) -> None:
+        n = samples.shape[-1]
+        if self._end + n > self._data.shape[1]:
+            size = self.size
+            if size + n > self._data.shape[1] // 2:
+                grown = np.zeros((self._data.shape[0], 2 * (size + n)), dtype=np.float32)
+                grown[:, :size] = self.view()
+                self._data = grown
+            else:
+                self._data[:, :size] = self.view()
+            self._start, self._end = 0, size
+        self._data[:, self._end : self._end + n] = samples
+        self._end += n
+
+    def drop(self, count: int) -> None:
+        """Forget the oldest `count` samples."""
+        self._start = min(self._start + count, self._end)
+
+
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 3)
 
@@ -129,10 +170,12 @@ class VoicePipeline:
         self._vad = SpeechDetector()
         self._bone_activity = BoneActivity() if self._bone is not None else None
         self._hangover = 0
+        self._vad_hangover = 0
         self._unspotted = np.zeros(0, dtype=np.float32)
         self._endpointer = Endpointer(self.settings.endpoint)
-        self._beam_out = np.zeros(0, dtype=np.float32)
-        self._raw = np.zeros((self.channels, 0), dtype=np.float32)
+        capacity = (KEEP_MAX_S + 2) * SAMPLE_RATE
+        self._beam_history = _History(1, capacity)
+        self._raw_history = _History(self.channels, capacity)
         self._vad_probs: list[float] = []
         self._wake_at: list[int] = []
         self._base = 0
@@ -141,39 +184,68 @@ class VoicePipeline:
         self.busy_s: dict[str, float] = defaultdict(float)
         """CPU seconds per stage over the whole stream: the real-time factor's numerator."""
 
+    @property
+    def _beam_out(self) -> Samples:
+        """The beamformer's output kept so far (from `_base` on)."""
+        beam: Samples = self._beam_history.view()[0]
+        return beam
+
+    @property
+    def _raw(self) -> NDArray[np.float32]:
+        """The input channels kept so far (from `_base` on)."""
+        return self._raw_history.view()
+
     def feed(self, audio: Audio) -> list[Heard]:
         if audio.channels != self.channels:
             raise AudioInputError(
                 f"audio has {audio.channels} channel(s); this stream expects {self.channels}"
             )
+        started, timed = time.perf_counter(), sum(self.busy_s.values())
         audio = resample(audio, SAMPLE_RATE)
-        self._raw = np.concatenate([self._raw, audio.samples], axis=1)
+        self._raw_history.append(audio.samples)
         channels = self._air + (self._bone is not None)
         beam = self._timed("beamform", self._beam.process, audio.samples[:channels])
-        return self._advance(beam)
+        heard = self._advance(beam)
+        self._count_rest(started, timed)
+        return heard
 
     def finish(self) -> list[Heard]:
         """End of stream: flush the beamformer and close an open utterance."""
+        started, timed = time.perf_counter(), sum(self.busy_s.values())
         heard = self._advance(self._timed("beamform", self._beam.flush))
         span = self._endpointer.finish()
         if span is not None:
             heard.append(self._utterance(span))
+        self._count_rest(started, timed)
         return heard
 
+    def _count_rest(self, started: float, timed: float) -> None:
+        """What the named stages did not account for (buffers, endpointing, resampling, the
+        own-voice and SNR measures) goes to "pipeline", so that the stages add up to the
+        front end's whole cost."""
+        elapsed = time.perf_counter() - started
+        self.busy_s["pipeline"] += max(0.0, elapsed - (sum(self.busy_s.values()) - timed))
+
     def _advance(self, beam: Samples) -> list[Heard]:
-        offset = self._base + self._beam_out.size
-        self._beam_out = np.concatenate([self._beam_out, beam])
-        probabilities = self._timed("vad", self._vad.process, beam)
+        offset = self._base + self._beam_history.size
+        self._beam_history.append(beam)
         wearer_may_speak = True
         if self._bone_activity is not None and self._bone is not None:
             start = offset - self._base
             bone = self._raw[self._bone, start : start + beam.size]
             active = self._timed("vad", self._bone_activity.process, bone)
+            wanted = []
+            for a in active:
+                self._vad_hangover = VAD_HANGOVER_CHUNKS if a else max(0, self._vad_hangover - 1)
+                wanted.append(self._vad_hangover > 0)
+            probabilities = self._timed("vad", self._vad.process, beam, wanted, 0.1)
             probabilities = [
                 p if a else min(p, 0.1) for p, a in zip(probabilities, active, strict=False)
             ]
             self._hangover = WAKE_HANGOVER_CHUNKS if any(active) else max(0, self._hangover - 1)
             wearer_may_speak = self._hangover > 0
+        else:
+            probabilities = self._timed("vad", self._vad.process, beam)
         if self._wake is not None:
             self._spot(beam, offset, wearer_may_speak)
         heard: list[Heard] = []
@@ -203,9 +275,9 @@ class VoicePipeline:
     def _drop_old_audio(self) -> None:
         """Keep the last seconds only, so a session can listen all day in bounded memory."""
         keep = KEEP_S * SAMPLE_RATE
-        drop = (self._beam_out.size - keep) // CHUNK * CHUNK
-        self._beam_out = self._beam_out[drop:]
-        self._raw = self._raw[:, drop:]
+        drop = (self._beam_history.size - keep) // CHUNK * CHUNK
+        self._beam_history.drop(drop)
+        self._raw_history.drop(drop)
         self._vad_probs = self._vad_probs[drop // CHUNK :]
         self._base += drop
         self._wake_at = [at for at in self._wake_at if at >= self._base]
