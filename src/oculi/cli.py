@@ -24,6 +24,7 @@ from oculi.devices.replay import Check, ScenarioResult, describe_input, replay
 from oculi.devices.scenario import load_scenario
 from oculi.errors import OculiError
 from oculi.runtime.config import PROFILES, Config, load_config
+from oculi.runtime.power.commands import add_commands as add_power_commands
 from oculi.runtime.session import Session
 from oculi.services.catalog.commands import add_commands as add_catalog_commands
 from oculi.services.maps.commands import add_commands as add_route_commands
@@ -81,6 +82,7 @@ def _parser() -> argparse.ArgumentParser:
     add_pay_commands(sub)
     add_route_commands(sub)
     add_vision_commands(sub)
+    add_power_commands(sub)
 
     bench = sub.add_parser("bench", help="run benchmarks and print their tables")
     bench.add_argument("names", nargs="*", help="benchmarks to run (default: all)")

@@ -14,6 +14,7 @@ from typing import Any
 
 from oculi.errors import ConfigError
 from oculi.runtime.config import PROFILES
+from oculi.runtime.power.model import PowerModel, parse_power
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,8 @@ class Profile:
     display: Display | None
     microphones: Microphones
     camera: Camera | None
+    power: PowerModel | None = None
+    """The `[power]` table: what each chip and peripheral costs; None for a profile without one."""
 
     @property
     def has_display(self) -> bool:
@@ -91,6 +94,7 @@ def parse_profile(data: dict[str, Any], where: str) -> Profile:
         display=None if display is None else Display(*_size(display, "display", where)),
         microphones=_microphones(data, where),
         camera=None if camera is None else Camera(*_size(camera, "camera", where)),
+        power=None if "power" not in data else parse_power(data["power"], where),
     )
 
 

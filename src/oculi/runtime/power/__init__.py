@@ -1,0 +1,1 @@
+"""Where each piece of work runs and what it costs: model, scheduler, ledger, report."""
