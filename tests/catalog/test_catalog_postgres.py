@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 import json
+import shutil
+import tempfile
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,15 +25,20 @@ psycopg = pytest.importorskip("psycopg")
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+def server() -> Iterator[Any]:
+    # not under pytest's temporary root: as root, pgserver opens that folder up for the postgres
+    # user, and another pytest run resetting it to 0700 crashes the server
+    folder = Path(tempfile.mkdtemp(prefix="oculi-catalog-pg-"))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            srv = pgserver.get_server(tmp_path_factory.mktemp("pg"), cleanup_mode="stop")
+            srv = pgserver.get_server(folder, cleanup_mode="stop")
         except Exception as err:
+            shutil.rmtree(folder, ignore_errors=True)
             pytest.skip(f"pgserver cannot start a PostgreSQL server here: {err}")
     yield srv
     srv.cleanup()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture

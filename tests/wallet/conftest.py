@@ -1,9 +1,20 @@
-"""Wallet fixtures: a wallet in a temporary file with a clock the test moves by hand."""
+"""Wallet fixtures: a wallet with a clock the test moves by hand, on SQLite and on PostgreSQL.
+
+Tests that take `target` (or `wallet`) run twice: against a temporary SQLite file and against a
+fresh database on a real PostgreSQL server started for the session with `pgserver`; the
+PostgreSQL runs are skipped when pgserver (or psycopg) is missing or the server cannot start.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import shutil
+import tempfile
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -28,15 +39,56 @@ def clock() -> Clock:
     return Clock()
 
 
-@pytest.fixture
-def wallet_path(tmp_path: Path) -> Path:
-    return tmp_path / "wallet.sqlite3"
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[Any]:
+    """A PostgreSQL server of our own for the whole session, or the PostgreSQL tests skip.
+
+    Its data folder is not under pytest's temporary root: when run as root, pgserver starts
+    PostgreSQL as another user and opens the folders above the data for it, and any other
+    pytest session starting meanwhile closes `/tmp/pytest-of-<user>` again (mode 0700), which
+    takes the running server down."""
+    pgserver = pytest.importorskip("pgserver")
+    pytest.importorskip("psycopg")
+    folder = Path(tempfile.mkdtemp(prefix="oculi-wallet-pg-"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            server = pgserver.get_server(folder, cleanup_mode="stop")
+        except Exception as err:
+            shutil.rmtree(folder, ignore_errors=True)
+            pytest.skip(f"pgserver cannot start a PostgreSQL server here: {err}")
+    yield server
+    server.cleanup()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture
-def wallet(wallet_path: Path, clock: Clock) -> Iterator[Wallet]:
+def pg_url(pg_server: Any, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh, empty database per test (dropped afterwards), so tests never share rows."""
+    import psycopg
+
+    name = "w_" + hashlib.sha256(request.node.nodeid.encode()).hexdigest()[:20]
+    base = pg_server.get_uri()
+    with psycopg.connect(base, autocommit=True) as db:
+        db.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        db.execute(f'CREATE DATABASE "{name}"')
+    yield urlunsplit(urlsplit(base)._replace(path=f"/{name}"))
+    with psycopg.connect(base, autocommit=True) as db:
+        db.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def target(request: pytest.FixtureRequest, tmp_path: Path) -> Path | str:
+    """Where the test's wallet lives: a SQLite file, then a `postgresql://` URL."""
+    if request.param == "sqlite":
+        return tmp_path / "wallet.sqlite3"
+    return str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture
+def wallet(target: Path | str, clock: Clock) -> Iterator[Wallet]:
     """A funded wallet: 1000.00 BRL, at most 200.00 a payment and 300.00 a day."""
-    with Wallet(wallet_path, clock=clock) as w:
+    with Wallet(target, clock=clock) as w:
         w.fund("BRL", 100_000, idempotency_key="fund-1")
         w.set_limits("BRL", per_payment_minor=20_000, per_day_minor=30_000)
         yield w

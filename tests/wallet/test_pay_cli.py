@@ -8,8 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from walletdb import tamper
 
 from oculi.cli import main
+from oculi.runtime.config import Config, load_config
+from oculi.services.wallet.wallet import wallet_target
 
 CONTRACT_KEYS = {
     "valid",
@@ -162,3 +165,45 @@ def test_wallet_serve_refuses_a_short_admin_token_or_a_busy_port(
         port = str(busy.getsockname()[1])
         assert main(["wallet", "serve", "--port", port, "--db", db]) == 2
     assert "cannot listen" in capsys.readouterr().err
+
+
+def test_commands_take_a_postgres_url(pg_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    db = ["--db", pg_url]
+    assert main(["pay", "code", "--amount", "12.50"]) == 0
+    payload = capsys.readouterr().out.strip()
+    assert main(["wallet", "fund", "BRL", "100.00", *db]) == 0
+    assert main(["pay", "limit", "BRL", "--per-payment", "50", "--per-day", "100", *db]) == 0
+    capsys.readouterr()
+    created = _json(capsys, ["pay", "create", payload, "--key", "k1", "--json", *db], 0)
+    pid = created["id"]
+    assert _json(capsys, ["pay", "confirm", pid, "--json", *db], 0)["state"] == "authorised"
+    assert main(["pay", "confirm", pid, *db]) == 2
+    assert "already confirmed" in capsys.readouterr().err
+    assert _json(capsys, ["pay", "capture", pid, "--json", *db], 0)["state"] == "captured"
+    assert main(["wallet", "balance", "BRL", *db]) == 0
+    assert "available 87.50" in capsys.readouterr().out
+    assert main(["wallet", "verify", *db]) == 0
+    assert not (Path("data") / "wallet.sqlite3").exists()  # nothing went to the SQLite default
+    tamper(pg_url, "UPDATE audit_log SET detail = '{\"amount_minor\": 1}' WHERE seq = 1")
+    capsys.readouterr()
+    assert main(["wallet", "verify", *db]) == 1
+    assert "audit entry 1" in capsys.readouterr().err
+
+
+def test_an_unreachable_postgres_url_exits_two_without_its_password(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("psycopg")
+    url = f"postgresql://wallet:s3cret@/oculi?host={tmp_path}&connect_timeout=2"
+    assert main(["wallet", "balance", "BRL", "--db", url]) == 2
+    err = capsys.readouterr().err
+    assert "cannot connect" in err and "s3cret" not in err
+
+
+def test_the_configured_wallet_may_be_a_url(tmp_path: Path) -> None:
+    config = load_config(env={"OCULI_DATA_DIR": str(tmp_path)})
+    assert wallet_target(config) == tmp_path / "wallet.sqlite3"
+    url = "postgresql://oculi@db.example/wallet"
+    assert wallet_target(Config({**config.values, "wallet.path": url})) == url
+    elsewhere = tmp_path / "elsewhere.sqlite3"
+    assert wallet_target(Config({**config.values, "wallet.path": str(elsewhere)})) == elsewhere

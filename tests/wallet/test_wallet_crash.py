@@ -1,14 +1,15 @@
 """kill -9 in the middle of a run of payments: the ledger balances, nothing acknowledged is lost,
-and retrying with the same idempotency keys charges nothing twice."""
+and retrying with the same idempotency keys charges nothing twice. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 import signal
-import sqlite3
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
+
+from walletdb import raw
 
 from oculi.services.wallet.emvco import pix_code
 from oculi.services.wallet.intents import Confirmation
@@ -18,11 +19,10 @@ CODE = pix_code("k@x.com", merchant_name="SHOP", merchant_city="RIO", amount="1.
 RUN = textwrap.dedent(
     f"""
     import sys
-    from pathlib import Path
     from oculi.services.wallet.intents import Confirmation
     from oculi.services.wallet.wallet import Wallet
 
-    with Wallet(Path(sys.argv[1])) as w:
+    with Wallet(sys.argv[1]) as w:
         for i in range(int(sys.argv[2])):
             p = w.create_payment({CODE!r}, idempotency_key=f"p{{i}}")
             w.confirm(p.id, idempotency_key=f"c{{i}}", confirmation=Confirmation("voice", True))
@@ -32,17 +32,16 @@ RUN = textwrap.dedent(
 )
 
 
-def _captures_per_payment(path: Path) -> list[int]:
-    db = sqlite3.connect(path)
-    rows = db.execute(
-        "SELECT count(*) FROM ledger_transactions WHERE kind = 'capture' GROUP BY payment_id"
-    ).fetchall()
-    db.close()
+def _captures_per_payment(target: Path | str) -> list[int]:
+    with raw(target) as db:
+        rows = db.execute(
+            "SELECT count(*) FROM ledger_transactions WHERE kind = 'capture' GROUP BY payment_id"
+        ).fetchall()
     return [int(n) for (n,) in rows]
 
 
-def test_kill_9_mid_run_loses_nothing_and_charges_nothing_twice(tmp_path: Path) -> None:
-    path = tmp_path / "wallet.sqlite3"
+def test_kill_9_mid_run_loses_nothing_and_charges_nothing_twice(target: Path | str) -> None:
+    path = target
     with Wallet(path) as w:
         w.fund("BRL", 1_000_000, idempotency_key="fund")
         w.set_limits("BRL", per_payment_minor=1000, per_day_minor=1_000_000)

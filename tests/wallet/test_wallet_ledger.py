@@ -1,12 +1,12 @@
-"""The ledger always balances; the audit chain shows any tampering."""
+"""The ledger always balances; the audit chain shows any tampering. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 import random
-import sqlite3
 from pathlib import Path
 
 import pytest
+from walletdb import driver_errors, raw, scalar, tamper
 
 from oculi.errors import PaymentError
 from oculi.services.wallet import ledger, store
@@ -37,20 +37,21 @@ def _random_history(wallet: Wallet, seed: int, n: int = 40) -> None:
             wallet.cancel(intent.id, idempotency_key=f"x{i}")
 
 
-def _sums(path: Path) -> tuple[list[tuple[int, int]], int]:
-    db = sqlite3.connect(path)
-    per_txn = db.execute(
-        "SELECT txn_id, SUM(amount_minor) FROM postings GROUP BY txn_id"
-    ).fetchall()
-    total = int(db.execute("SELECT COALESCE(SUM(amount_minor), 0) FROM postings").fetchone()[0])
-    db.close()
-    return per_txn, total
+def _sums(target: Path | str) -> tuple[list[tuple[int, int]], int]:
+    with raw(target) as db:
+        per_txn = [
+            (int(txn), int(total))
+            for txn, total in db.execute(
+                "SELECT txn_id, SUM(amount_minor) FROM postings GROUP BY txn_id"
+            ).fetchall()
+        ]
+    return per_txn, scalar(target, "SELECT COALESCE(SUM(amount_minor), 0) FROM postings")
 
 
-def test_every_transaction_sums_to_zero(wallet: Wallet, wallet_path: Path) -> None:
+def test_every_transaction_sums_to_zero(wallet: Wallet, target: Path | str) -> None:
     wallet.set_limits("BRL", per_payment_minor=10_000, per_day_minor=10_000_000)
     _random_history(wallet, seed=3)
-    per_txn, total = _sums(wallet_path)
+    per_txn, total = _sums(target)
     assert len(per_txn) > 20
     assert all(s == 0 for _, s in per_txn) and total == 0
     b = wallet.balances("BRL")
@@ -62,15 +63,16 @@ def test_every_transaction_sums_to_zero(wallet: Wallet, wallet_path: Path) -> No
     assert wallet.verify() == []
 
 
-def test_unbalanced_postings_are_refused(wallet_path: Path) -> None:
-    db = store.connect(wallet_path)
-    with pytest.raises(PaymentError, match="do not sum to zero"), store.write(db):
+def test_unbalanced_postings_are_refused(target: Path | str) -> None:
+    db = store.connect(target)
+    with pytest.raises(PaymentError, match="do not sum to zero"), db.write():
         ledger.post(db, "bad", (ledger.Posting("available:BRL", 100),), at=0.0)
-    with pytest.raises(PaymentError, match="non-zero"), store.write(db):
+    with pytest.raises(PaymentError, match="non-zero"), db.write():
         ledger.post(db, "bad", ledger.transfer("funding:BRL", "available:BRL", 0), at=0.0)
-    with pytest.raises(PaymentError, match="below zero"), store.write(db):
+    with pytest.raises(PaymentError, match="below zero"), db.write():
         ledger.post(db, "bad", ledger.transfer("available:BRL", "held:BRL", 1), at=0.0)
-    assert db.execute("SELECT count(*) FROM postings").fetchone()[0] == 0
+    assert db.row("SELECT count(*) FROM postings") == (0,)
+    assert db.row("SELECT count(*) FROM ledger_transactions") == (0,)
     db.close()
 
 
@@ -84,23 +86,23 @@ def test_unbalanced_postings_are_refused(wallet_path: Path) -> None:
     ],
 )
 def test_append_only_tables_refuse_changes(
-    wallet: Wallet, wallet_path: Path, statement: str
+    wallet: Wallet, target: Path | str, statement: str
 ) -> None:
-    db = sqlite3.connect(wallet_path)
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+    before = scalar(target, "SELECT count(*) FROM audit_log")
+    with raw(target) as db, pytest.raises(driver_errors(target), match="append-only"):
         db.execute(statement)
-    db.close()
+    assert scalar(target, "SELECT count(*) FROM audit_log") == before
+    assert wallet.verify() == []
 
 
-def _tamper(path: Path, *statements: str) -> None:
-    db = sqlite3.connect(path)
-    for table in ("audit_log", "postings", "ledger_transactions"):
-        for verb in ("update", "delete"):
-            db.execute(f"DROP TRIGGER IF EXISTS {table}_no_{verb}")
-    for statement in statements:
-        db.execute(statement)
-    db.commit()
-    db.close()
+def test_postgres_refuses_truncating_the_ledger(pg_url: str) -> None:
+    with Wallet(pg_url) as wallet:
+        wallet.fund("BRL", 100_000, idempotency_key="fund")
+        for table in store.APPEND_ONLY:
+            with raw(pg_url) as db, pytest.raises(driver_errors(pg_url), match="append-only"):
+                db.execute(f"TRUNCATE {table} CASCADE")
+        assert wallet.balances("BRL").available_minor == 100_000
+        assert wallet.verify() == []
 
 
 @pytest.mark.parametrize(
@@ -119,13 +121,13 @@ def _tamper(path: Path, *statements: str) -> None:
     ],
 )
 def test_verify_detects_tampering(
-    wallet: Wallet, wallet_path: Path, cafe: str, statements: list[str], found: str
+    wallet: Wallet, target: Path | str, cafe: str, statements: list[str], found: str
 ) -> None:
     intent = wallet.create_payment(cafe, idempotency_key="c")
     wallet.confirm(intent.id, idempotency_key="y", confirmation=VOICE)
     wallet.capture(intent.id, idempotency_key="k")
     assert wallet.verify() == []
-    _tamper(wallet_path, *statements)
+    tamper(target, *statements)
     problems = wallet.verify()
     assert any(found in p for p in problems), problems
 

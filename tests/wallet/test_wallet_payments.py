@@ -1,15 +1,18 @@
-"""Payments: the state machine, limits, idempotency keys and all-or-nothing writes."""
+"""Payments: the state machine, limits, idempotency keys and all-or-nothing writes.
+
+Every test that takes `wallet` or `target` runs on SQLite and on PostgreSQL (see conftest)."""
 
 from __future__ import annotations
 
-import sqlite3
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from walletdb import counts, raw
 
 from oculi.errors import PaymentError
-from oculi.services.wallet import audit
+from oculi.services.wallet import audit, store
 from oculi.services.wallet.emvco import pix_code, promptpay_code
 from oculi.services.wallet.errors import (
     IdempotencyConflictError,
@@ -21,14 +24,6 @@ from oculi.services.wallet.intents import Confirmation
 from oculi.services.wallet.wallet import CONFIRM_WINDOW_S, Wallet
 
 VOICE = Confirmation("voice", own_voice=True)
-
-
-def _counts(path: Path) -> dict[str, int]:
-    db = sqlite3.connect(path)
-    tables = ("payments", "postings", "audit_log", "idempotency_keys", "ledger_transactions")
-    counts = {t: int(db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]) for t in tables}
-    db.close()
-    return counts
 
 
 def test_fixed_amount_code_goes_to_captured(wallet: Wallet, cafe: str) -> None:
@@ -154,13 +149,13 @@ def _code(amount: str) -> str:
 
 
 def test_over_the_per_payment_limit_is_declined_without_ledger_write(
-    wallet: Wallet, wallet_path: Path
+    wallet: Wallet, target: Path | str
 ) -> None:
-    before = _counts(wallet_path)
+    before = counts(target)
     intent = wallet.create_payment(_code("200.01"), idempotency_key="big")
     assert intent.state == "declined"
     assert intent.reason == "per-payment limit: 200.01 BRL is over the 200.00 BRL limit"
-    after = _counts(wallet_path)
+    after = counts(target)
     assert after["postings"] == before["postings"]
     assert [e.action for e in wallet.audit_entries(intent.id)] == ["created", "declined"]
     with pytest.raises(PaymentStateError):
@@ -229,13 +224,13 @@ def test_bad_limits_are_refused(wallet: Wallet) -> None:
 
 
 def test_same_key_same_request_returns_the_stored_result(
-    wallet: Wallet, cafe: str, wallet_path: Path
+    wallet: Wallet, cafe: str, target: Path | str
 ) -> None:
     first = wallet.create_payment(cafe, idempotency_key="same")
-    counts = _counts(wallet_path)
+    before = counts(target)
     again = wallet.create_payment(cafe, idempotency_key="same")
     assert again == first
-    assert _counts(wallet_path) == counts
+    assert counts(target) == before
     confirmed = wallet.confirm(first.id, idempotency_key="yes", confirmation=VOICE)
     wallet.capture(first.id, idempotency_key="cap")
     # the retry of a confirm that got lost in transit: the same answer, no second charge
@@ -282,12 +277,12 @@ def test_bad_idempotency_keys(wallet: Wallet, cafe: str, key: str) -> None:
 
 @pytest.mark.parametrize("payload", ["upi://pay?pa=x@y", "000201", "", "0" * 10_000])
 def test_bad_code_writes_nothing_but_an_audit_entry(
-    wallet: Wallet, wallet_path: Path, payload: str
+    wallet: Wallet, target: Path | str, payload: str
 ) -> None:
-    before = _counts(wallet_path)
+    before = counts(target)
     with pytest.raises(PaymentCodeError):
         wallet.create_payment(payload, idempotency_key="bad")
-    after = _counts(wallet_path)
+    after = counts(target)
     assert after == {**before, "audit_log": before["audit_log"] + 1}
     assert wallet.audit_entries()[-1].action == "refused"
 
@@ -301,22 +296,22 @@ def test_bad_amounts_are_refused(wallet: Wallet, static_cafe: str, amount: int) 
 
 
 def test_failure_mid_confirm_leaves_no_partial_write(
-    wallet: Wallet, cafe: str, wallet_path: Path, monkeypatch: pytest.MonkeyPatch
+    wallet: Wallet, cafe: str, target: Path | str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     intent = wallet.create_payment(cafe, idempotency_key="create")
-    before = _counts(wallet_path)
+    before = counts(target)
     real_append = audit.append
 
-    def failing_append(db: sqlite3.Connection, action: str, **kwargs: object) -> object:
+    def failing_append(db: store.Store, action: str, **kwargs: Any) -> audit.AuditEntry:
         if action == "authorised":  # after the ledger postings and the state change
-            raise sqlite3.OperationalError("disk I/O error")
-        return real_append(db, action, **kwargs)  # type: ignore[arg-type]
+            raise db.errors[0]("disk I/O error")  # what the driver raises when a write fails
+        return real_append(db, action, **kwargs)
 
     monkeypatch.setattr(audit, "append", failing_append)
     with pytest.raises(WalletStoreError, match="nothing written"):
         wallet.confirm(intent.id, idempotency_key="confirm", confirmation=VOICE)
     monkeypatch.setattr(audit, "append", real_append)
-    after = _counts(wallet_path)
+    after = counts(target)
     assert {k: after[k] for k in ("postings", "ledger_transactions", "idempotency_keys")} == {
         k: before[k] for k in ("postings", "ledger_transactions", "idempotency_keys")
     }
@@ -330,18 +325,56 @@ def test_unknown_payment(wallet: Wallet) -> None:
         wallet.confirm("pay_nope", idempotency_key="k", confirmation=VOICE)
 
 
-def test_acknowledged_payment_survives_reopening(wallet_path: Path, cafe: str) -> None:
-    with Wallet(wallet_path) as w:
+def test_acknowledged_payment_survives_reopening(target: Path | str, cafe: str) -> None:
+    with Wallet(target) as w:
         w.fund("BRL", 5000, idempotency_key="f")
         w.set_limits("BRL", per_payment_minor=5000, per_day_minor=5000)
         intent = w.create_payment(cafe, idempotency_key="c")
         w.confirm(intent.id, idempotency_key="y", confirmation=Confirmation("touch"))
-    with Wallet(wallet_path) as w:
+    with Wallet(target) as w:
+        assert w.kind == ("postgresql" if store.is_postgres(target) else "sqlite")
         assert w.payment(intent.id).state == "authorised"
         assert w.balances("BRL").held_minor == 1250
         assert w.verify() == []
 
 
-def test_postgres_url_says_not_implemented(tmp_path: Path) -> None:
-    with pytest.raises(WalletStoreError, match="PostgreSQL"):
-        Wallet(Path("postgresql://wallet@localhost/oculi"))
+def test_without_psycopg_a_postgres_url_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # `import psycopg` now fails
+    with pytest.raises(WalletStoreError, match="psycopg") as caught:
+        Wallet("postgresql://wallet:s3cret@localhost/oculi")
+    assert "postgres` extra" in str(caught.value) and "s3cret" not in str(caught.value)
+
+
+def test_an_unreachable_postgres_server_is_a_store_error(tmp_path: Path) -> None:
+    pytest.importorskip("psycopg")
+    url = f"postgresql://wallet:s3cret@/oculi?host={tmp_path}&connect_timeout=2"
+    with pytest.raises(WalletStoreError, match="cannot connect") as caught:
+        Wallet(url)
+    assert "s3cret" not in str(caught.value) and "***" in str(caught.value)
+    with pytest.raises(WalletStoreError, match="cannot connect"):
+        Wallet(Path(url))  # a URL that went through Path (its // folded) is still a URL
+
+
+def _drop_connections(url: str) -> None:
+    """What a PostgreSQL restart or failover does to the wallet's open connection."""
+    with raw(url) as db:
+        db.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
+
+def test_a_dropped_postgres_connection_is_replaced(pg_url: str, cafe: str) -> None:
+    with Wallet(pg_url) as w:
+        w.fund("BRL", 5000, idempotency_key="f")
+        w.set_limits("BRL", per_payment_minor=5000, per_day_minor=5000)
+        intent = w.create_payment(cafe, idempotency_key="c")
+        _drop_connections(pg_url)
+        assert w.payment(intent.id).state == "awaiting_confirmation"  # a read reconnects
+        _drop_connections(pg_url)
+        assert w.confirm(intent.id, idempotency_key="y", confirmation=VOICE).state == "authorised"
+        _drop_connections(pg_url)
+        assert w.balances("BRL").held_minor == 1250
+        assert w.verify() == []

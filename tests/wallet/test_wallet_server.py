@@ -1,7 +1,8 @@
 """The wallet's HTTP API: enrolment, signed requests and every refusal, against a real uvicorn.
 
 The server runs in a thread of the test process on a free port; requests go over TCP through
-`SignedClient`. A refused request must leave the wallet file exactly as it was.
+`SignedClient`. A refused request must leave the wallet file exactly as it was. Most tests use a
+SQLite wallet; `test_the_api_on_postgres` runs the same path over a PostgreSQL one.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from walletdb import counts, raw
 
 from oculi.services.wallet.emvco import pix_code
 from oculi.services.wallet.errors import (
@@ -48,7 +50,7 @@ STATIC = pix_code("cafe@example.com", merchant_name="CAFE", merchant_city="RIO")
 @dataclass
 class Served:
     url: str
-    path: Path
+    path: Path | str
     runner: uvicorn.Server
     thread: threading.Thread
 
@@ -56,7 +58,7 @@ class Served:
         return SignedClient(self.url, key or DeviceKey.generate(), timeout_s=10)
 
 
-def start(path: Path, *, admin_token: str | None = ADMIN) -> Served:
+def start(path: Path | str, *, admin_token: str | None = ADMIN) -> Served:
     server = WalletServer(path, admin_token=admin_token, pairing_code=PAIRING)
     sock = listen("127.0.0.1", 0)
     config = uvicorn.Config(server.app, log_level="critical", lifespan="on")
@@ -339,3 +341,31 @@ def test_without_an_admin_token_only_pairing_enrols(tmp_path: Path) -> None:
             assert device.register(pairing_code=PAIRING)["created"] is True
     finally:
         stop(running)
+
+
+def test_the_api_on_postgres(pg_url: str) -> None:
+    with Wallet(pg_url) as wallet:
+        wallet.fund("BRL", 100_000, idempotency_key="fund")
+        wallet.set_limits("BRL", per_payment_minor=20_000, per_day_minor=50_000)
+    running = start(pg_url)
+    try:
+        with running.client() as glasses:
+            glasses.register(admin_token=ADMIN, name="test glasses")
+            intent = glasses.create_payment(CAFE, idempotency_key="scan-1")
+            intent = glasses.confirm(intent.id, idempotency_key="scan-1:yes", confirmation=VOICE)
+            with pytest.raises(PaymentStateError, match="already confirmed"):
+                glasses.confirm(intent.id, idempotency_key="scan-1:again", confirmation=VOICE)
+            assert glasses.capture(intent.id, idempotency_key="scan-1:paid").state == "captured"
+            before = counts(pg_url)
+            payload = body({"payload": CAFE})
+            headers = glasses.key.sign_headers("POST", "/v1/payments", payload, idempotency_key="r")
+            assert glasses.send("POST", "/v1/payments", payload, headers).status == 200
+            refused(glasses.send("POST", "/v1/payments", payload, headers), "nonce_reused")
+            assert counts(pg_url)["payments"] == before["payments"] + 1
+            assert glasses.balances("BRL").paid_minor == 1250
+            assert glasses.verify() == []
+    finally:
+        stop(running)
+    with raw(pg_url) as db:
+        assert db.execute("SELECT count(*) FROM devices").fetchone()[0] == 1
+        assert db.execute("SELECT count(*) FROM request_nonces").fetchone()[0] >= 8

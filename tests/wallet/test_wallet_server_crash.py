@@ -1,6 +1,7 @@
 """kill -9 `oculi wallet serve` in the middle of a stream of signed payments, restart it, retry
 every key: the ledger balances, every acknowledged capture is there, nothing is charged twice,
-and a nonce seen before the crash is still refused after it."""
+and a nonce seen before the crash is still refused after it. On SQLite and PostgreSQL (the
+server started with `--db postgresql://…`)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ import os
 import queue
 import random
 import signal
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -16,6 +16,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from walletdb import raw
 
 from oculi.services.wallet.emvco import pix_code
 from oculi.services.wallet.errors import WalletUnreachableError
@@ -34,7 +36,7 @@ OCULI = ["-c", "from oculi.cli import main; raise SystemExit(main())"]
 
 
 @contextmanager
-def wallet_server(path: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
+def wallet_server(path: Path | str) -> Iterator[tuple[subprocess.Popen[str], str]]:
     """`oculi wallet serve --port 0` as its own process; yields it and its URL once ready."""
     env = {**os.environ, ADMIN_TOKEN_ENV: ADMIN}
     process = subprocess.Popen(
@@ -59,12 +61,11 @@ def wallet_server(path: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
         process.wait(timeout=30)
 
 
-def captures_per_payment(path: Path) -> list[int]:
-    db = sqlite3.connect(path)
-    rows = db.execute(
-        "SELECT count(*) FROM ledger_transactions WHERE kind = 'capture' GROUP BY payment_id"
-    ).fetchall()
-    db.close()
+def captures_per_payment(target: Path | str) -> list[int]:
+    with raw(target) as db:
+        rows = db.execute(
+            "SELECT count(*) FROM ledger_transactions WHERE kind = 'capture' GROUP BY payment_id"
+        ).fetchall()
     return [int(n) for (n,) in rows]
 
 
@@ -75,8 +76,8 @@ def pay(client: SignedClient, i: int) -> tuple[str, str]:
     return intent.id, client.capture(intent.id, idempotency_key=f"capture-{i}").state
 
 
-def test_kill_9_server_mid_run_then_retry_every_key(tmp_path: Path) -> None:
-    path = tmp_path / "wallet.sqlite3"
+def test_kill_9_server_mid_run_then_retry_every_key(target: Path | str) -> None:
+    path = target
     with Wallet(path) as wallet:
         wallet.fund("BRL", FUNDED, idempotency_key="fund")
         wallet.set_limits("BRL", per_payment_minor=1000, per_day_minor=FUNDED)

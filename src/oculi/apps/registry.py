@@ -18,7 +18,7 @@ from oculi.apps.system.app import SystemApp
 from oculi.apps.translate.app import TranslateApp
 from oculi.runtime.config import Config
 from oculi.services.catalog import Catalog
-from oculi.services.wallet.wallet import WALLET_FILE
+from oculi.services.wallet.wallet import wallet_target
 
 FIRST_PARTY = ("shop", "pay", "navigate", "music", "flights", "notes", "camera", "translate",
                "ask", "system")  # fmt: skip
@@ -32,7 +32,7 @@ def session_apps(config: Config, catalog: Catalog, errors: list[str] | None = No
     encoder = shared_encoder() if config.get("agent.embedding") != "off" else None
     apps: list[App] = [
         ShopApp(catalog),
-        PayApp(config.data_dir / WALLET_FILE),
+        PayApp(wallet_target(config)),
         NavigateApp(Path(map_path) if map_path else None, config.data_dir / "maps",
                     avoid_steps=config.get("maps.avoid_steps")),
         MusicApp(

@@ -68,6 +68,7 @@ _SCHEMA: dict[str, _Key] = {
     "profile": _Key(str, "s1", allowed=PROFILES),
     "data_dir": _Key(str, ""),
     "catalog.path": _Key(str, ""),
+    "wallet.path": _Key(str, ""),
     "speech.engine": _Key(str, "espeak", allowed=SPEECH_ENGINES),
     "speech.voice": _Key(str, "en-us"),
     "speech.voice_zh": _Key(str, "cmn"),

@@ -46,7 +46,7 @@ class PayApp(App):
     permissions = ("camera", "payment", "storage")
     intents_file = Path(__file__).with_name("intents.yaml")
 
-    def __init__(self, wallet_path: Path) -> None:
+    def __init__(self, wallet_path: Path | str) -> None:
         self._wallet_path = wallet_path
         self._wallet: Wallet | None = None
         self._scan: _Scan | None = None

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from oculi.services.wallet.store import LEDGER_LOCK, Store
 
 GENESIS = "0" * 64
 
@@ -34,7 +35,7 @@ def entry_hash(
 
 
 def append(
-    db: sqlite3.Connection,
+    db: Store,
     action: str,
     *,
     at: float,
@@ -42,32 +43,33 @@ def append(
     detail: Mapping[str, Any] | None = None,
 ) -> AuditEntry:
     """Add one entry inside the caller's write transaction."""
-    last = db.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
-    seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS)
+    db.lock(LEDGER_LOCK)  # the chain has one head: appends are serial
+    last = db.row("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+    seq, prev_hash = (int(last[0]) + 1, str(last[1])) if last else (1, GENESIS)
     text = json.dumps(dict(detail or {}), sort_keys=True, ensure_ascii=False)
     digest = entry_hash(prev_hash, seq, at, action, payment_id, text)
-    db.execute(
+    db.run(
         "INSERT INTO audit_log VALUES (?, ?, ?, ?, ?, ?, ?)",
         (seq, at, action, payment_id, text, prev_hash, digest),
     )
     return AuditEntry(seq, at, action, payment_id, dict(detail or {}), digest)
 
 
-def entries(db: sqlite3.Connection, payment_id: str | None = None) -> list[AuditEntry]:
+def entries(db: Store, payment_id: str | None = None) -> list[AuditEntry]:
     query = "SELECT seq, at, action, payment_id, detail, hash FROM audit_log"
     rows = (
-        db.execute(query + " WHERE payment_id = ? ORDER BY seq", (payment_id,))
+        db.rows(query + " WHERE payment_id = ? ORDER BY seq", (payment_id,))
         if payment_id
-        else db.execute(query + " ORDER BY seq")
+        else db.rows(query + " ORDER BY seq")
     )
     return [AuditEntry(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5]) for r in rows]
 
 
-def check_chain(db: sqlite3.Connection) -> list[str]:
+def check_chain(db: Store) -> list[str]:
     """Every break in the chain: a gap in sequence numbers, a wrong link, a rewritten entry."""
     problems: list[str] = []
     expected_seq, prev = 1, GENESIS
-    rows = db.execute(
+    rows = db.rows(
         "SELECT seq, at, action, payment_id, detail, prev_hash, hash FROM audit_log ORDER BY seq"
     )
     for seq, at, action, payment_id, detail, prev_hash, digest in rows:
@@ -81,7 +83,7 @@ def check_chain(db: sqlite3.Connection) -> list[str]:
     return problems
 
 
-def head(db: sqlite3.Connection) -> tuple[int, str]:
+def head(db: Store) -> tuple[int, str]:
     """(count, last hash): note it elsewhere to detect a truncated log later."""
-    row = db.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
+    row = db.row("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
     return (int(row[0]), str(row[1])) if row else (0, GENESIS)

@@ -20,7 +20,8 @@ from oculi.runtime.config import Config
 from oculi.services.wallet.emvco import describe_payload, parse_payload, pix_code, promptpay_code
 from oculi.services.wallet.intents import Confirmation, PaymentIntent
 from oculi.services.wallet.money import format_minor, to_minor
-from oculi.services.wallet.wallet import WALLET_FILE, Wallet, open_wallet
+from oculi.services.wallet.store import is_postgres
+from oculi.services.wallet.wallet import Wallet, wallet_target
 
 console = Console()
 err_console = Console(stderr=True)
@@ -103,7 +104,11 @@ def add_commands(sub: Any) -> None:
 
 
 def _wallet_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", type=Path, help="wallet file (default <data_dir>/wallet.sqlite3)")
+    parser.add_argument(
+        "--db",
+        help="wallet file or postgresql:// URL (default: config wallet.path, else"
+        " <data_dir>/wallet.sqlite3)",
+    )
 
 
 def _payment_options(parser: argparse.ArgumentParser, handler: Any) -> None:
@@ -113,8 +118,15 @@ def _payment_options(parser: argparse.ArgumentParser, handler: Any) -> None:
     parser.set_defaults(handler=handler)
 
 
+def _target(args: argparse.Namespace, config: Config) -> Path | str:
+    """`--db` (a file or a `postgresql://` URL), else the configured wallet."""
+    if not args.db:
+        return wallet_target(config)
+    return str(args.db) if is_postgres(args.db) else Path(args.db)
+
+
 def _open(args: argparse.Namespace, config: Config) -> Wallet:
-    return Wallet(args.db) if args.db else open_wallet(config.data_dir)
+    return Wallet(_target(args, config))
 
 
 def _key(args: argparse.Namespace) -> str:
@@ -288,7 +300,7 @@ def _serve(args: argparse.Namespace, config: Config) -> int:
     # starlette, uvicorn and cryptography load only here: the other commands stay light
     from oculi.services.wallet.server import ADMIN_TOKEN_ENV, serve
 
-    path = args.db or config.data_dir / WALLET_FILE
+    path = _target(args, config)
     token = os.environ.get(ADMIN_TOKEN_ENV) or None
     serve(path, host=args.host, port=args.port, admin_token=token, out=_say)
     return 0

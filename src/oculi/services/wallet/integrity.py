@@ -6,18 +6,17 @@ and last audit entry must agree with its state, so a row edited behind the walle
 
 from __future__ import annotations
 
-import sqlite3
-
 from oculi.services.wallet import audit, intents, ledger
 from oculi.services.wallet.intents import PaymentIntent
+from oculi.services.wallet.store import Store
 
 
-def check_wallet(db: sqlite3.Connection) -> list[str]:
+def check_wallet(db: Store) -> list[str]:
     """Every problem found; empty means intact."""
     problems = audit.check_chain(db) + ledger.check_ledger(db)
     for intent in intents.recent(db, limit=-1):
         problems += _check_payment(db, intent)
-    missing = db.execute(
+    missing = db.rows(
         """SELECT payment_id FROM ledger_transactions WHERE payment_id IS NOT NULL
            UNION SELECT payment_id FROM audit_log WHERE payment_id IS NOT NULL
                  AND action NOT IN ('refused')
@@ -27,7 +26,7 @@ def check_wallet(db: sqlite3.Connection) -> list[str]:
     return problems
 
 
-def _check_payment(db: sqlite3.Connection, intent: PaymentIntent) -> list[str]:
+def _check_payment(db: Store, intent: PaymentIntent) -> list[str]:
     """A payment's postings and last audit entry must agree with its state."""
     problems = []
     total = intent.total_minor or 0

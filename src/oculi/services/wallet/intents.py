@@ -6,12 +6,12 @@ the other ends. A state never goes back, so a second confirm can never charge tw
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from oculi.services.wallet.errors import PaymentStateError
 from oculi.services.wallet.money import format_minor
+from oculi.services.wallet.store import LEDGER_LOCK, Store
 
 TERMINAL = frozenset({"captured", "declined", "cancelled", "expired"})
 NEXT_STATES: dict[str, frozenset[str]] = {
@@ -91,59 +91,64 @@ _COLUMNS = (
 )
 
 
-def load(db: sqlite3.Connection, payment_id: str) -> PaymentIntent:
-    row = db.execute(f"SELECT {_COLUMNS} FROM payments WHERE id = ?", (payment_id,)).fetchone()
+def load(db: Store, payment_id: str, *, for_update: bool = False) -> PaymentIntent:
+    """The payment; `for_update` (inside a write) locks its row until the commit, so a racing
+    operation on it waits and then sees the state this one leaves."""
+    lock = db.for_update if for_update else ""
+    row = db.row(f"SELECT {_COLUMNS} FROM payments WHERE id = ?{lock}", (payment_id,))
     if row is None:
         raise PaymentStateError(f"no payment {payment_id!r} in this wallet")
     return _from_row(row)
 
 
-def recent(db: sqlite3.Connection, limit: int) -> list[PaymentIntent]:
-    rows = db.execute(
-        f"SELECT {_COLUMNS} FROM payments ORDER BY created_at DESC, id LIMIT ?", (limit,)
-    )
+def recent(db: Store, limit: int) -> list[PaymentIntent]:
+    """The newest `limit` payments; all of them when `limit` is negative."""
+    query = f"SELECT {_COLUMNS} FROM payments ORDER BY created_at DESC, id"
+    rows = db.rows(query + " LIMIT ?", (limit,)) if limit >= 0 else db.rows(query)
     return [_from_row(row) for row in rows]
 
 
-def due(db: sqlite3.Connection, now: float) -> list[PaymentIntent]:
-    """Unfinished payments past their deadline."""
-    rows = db.execute(
+def due(db: Store, now: float) -> list[PaymentIntent]:
+    """Unfinished payments past their deadline, their rows locked (in id order) for the sweep."""
+    rows = db.rows(
         f"""SELECT {_COLUMNS} FROM payments
-            WHERE state IN ('created', 'awaiting_confirmation', 'authorised') AND expires_at < ?""",
+            WHERE state IN ('created', 'awaiting_confirmation', 'authorised') AND expires_at < ?
+            ORDER BY id{db.for_update}""",
         (now,),
     )
     return [_from_row(row) for row in rows]
 
 
-def insert(db: sqlite3.Connection, intent: PaymentIntent, payload: str) -> None:
-    values = intent.to_dict()
-    db.execute(
+def insert(db: Store, intent: PaymentIntent, payload: str) -> None:
+    values = {**intent.to_dict(), "fixed_amount": int(intent.fixed_amount)}
+    db.run(
         f"INSERT INTO payments ({_COLUMNS}, payload) VALUES ({', '.join('?' * 18)})",
         (*(values[c.strip()] for c in _COLUMNS.split(",")), payload),
     )
 
 
-def payload_of(db: sqlite3.Connection, payment_id: str) -> str:
-    row = db.execute("SELECT payload FROM payments WHERE id = ?", (payment_id,)).fetchone()
+def payload_of(db: Store, payment_id: str) -> str:
+    row = db.row("SELECT payload FROM payments WHERE id = ?", (payment_id,))
+    if row is None:
+        raise PaymentStateError(f"no payment {payment_id!r} in this wallet")
     return str(row[0])
 
 
-def move(
-    db: sqlite3.Connection, intent: PaymentIntent, state: str, now: float, **changes: Any
-) -> PaymentIntent:
+def move(db: Store, intent: PaymentIntent, state: str, now: float, **changes: Any) -> PaymentIntent:
     """Save `intent` in `state` (with other fields changed); refuses a transition not allowed."""
     if state not in NEXT_STATES.get(intent.state, frozenset()):
         raise PaymentStateError(
             f"payment {intent.id} is {intent.state.replace('_', ' ')}; it cannot become {state}"
         )
     updated = PaymentIntent(**{**intent.to_dict(), **changes, "state": state, "updated_at": now})
-    values = updated.to_dict()
+    values = {**updated.to_dict(), "fixed_amount": int(updated.fixed_amount)}
     columns = [c.strip() for c in _COLUMNS.split(",") if c.strip() != "id"]
-    cursor = db.execute(
+    db.lock(LEDGER_LOCK)  # other payments' states feed the daily limit
+    changed = db.run(
         f"UPDATE payments SET {', '.join(f'{c} = ?' for c in columns)} WHERE id = ? AND state = ?",
         (*(values[c] for c in columns), intent.id, intent.state),
     )
-    if cursor.rowcount != 1:
+    if changed != 1:
         raise PaymentStateError(f"payment {intent.id} changed while being updated; try again")
     return updated
 

@@ -7,11 +7,11 @@ Accounts per currency: `funding:` (outside money coming in; the only one that ma
 
 from __future__ import annotations
 
-import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass
 
 from oculi.errors import PaymentError
+from oculi.services.wallet.store import LEDGER_LOCK, Store
 
 ROLES = ("funding", "available", "held", "merchants")
 _MAY_OVERDRAW = frozenset({"funding"})
@@ -37,7 +37,7 @@ def transfer(source: str, destination: str, amount_minor: int) -> tuple[Posting,
 
 
 def post(
-    db: sqlite3.Connection,
+    db: Store,
     kind: str,
     postings: tuple[Posting, ...],
     *,
@@ -53,18 +53,21 @@ def post(
     unbalanced = {cur: total for cur, total in sums.items() if total}
     if not postings or unbalanced:
         raise PaymentError(f"ledger {kind}: postings do not sum to zero ({unbalanced})")
+    db.lock(LEDGER_LOCK)
     for p in postings:
         role, currency = p.account.split(":")
-        db.execute(
-            "INSERT OR IGNORE INTO accounts VALUES (?, ?, ?)",
+        db.run(
+            "INSERT INTO accounts VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING",
             (p.account, currency, int(role in _MAY_OVERDRAW)),
         )
-    cursor = db.execute(
-        "INSERT INTO ledger_transactions (at, kind, payment_id) VALUES (?, ?, ?)",
+    inserted = db.row(
+        "INSERT INTO ledger_transactions (at, kind, payment_id) VALUES (?, ?, ?) RETURNING id",
         (at, kind, payment_id),
     )
-    txn_id = int(cursor.lastrowid or 0)
-    db.executemany(
+    if inserted is None:
+        raise PaymentError(f"ledger {kind}: the database gave the transaction no id")
+    txn_id = int(inserted[0])
+    db.run_many(
         "INSERT INTO postings (txn_id, account, currency, amount_minor) VALUES (?, ?, ?, ?)",
         [(txn_id, p.account, _currency(p.account), p.amount_minor) for p in postings],
     )
@@ -75,36 +78,36 @@ def post(
     return txn_id
 
 
-def balance(db: sqlite3.Connection, name: str) -> int:
-    row = db.execute(
-        "SELECT COALESCE(SUM(amount_minor), 0) FROM postings WHERE account = ?", (name,)
-    ).fetchone()
-    return int(row[0])
+def balance(db: Store, name: str) -> int:
+    """Inside a write transaction, read under the ledger lock (a decision is made on it)."""
+    db.lock(LEDGER_LOCK)
+    row = db.row("SELECT COALESCE(SUM(amount_minor), 0) FROM postings WHERE account = ?", (name,))
+    return int(row[0]) if row else 0
 
 
-def payment_balance(db: sqlite3.Connection, payment_id: str, name: str) -> int:
+def payment_balance(db: Store, payment_id: str, name: str) -> int:
     """Net movement of one payment on one account (held while authorised, merchants once paid)."""
-    row = db.execute(
+    row = db.row(
         """SELECT COALESCE(SUM(p.amount_minor), 0) FROM postings p
            JOIN ledger_transactions t ON t.id = p.txn_id
            WHERE t.payment_id = ? AND p.account = ?""",
         (payment_id, name),
-    ).fetchone()
-    return int(row[0])
+    )
+    return int(row[0]) if row else 0
 
 
-def check_ledger(db: sqlite3.Connection) -> list[str]:
+def check_ledger(db: Store) -> list[str]:
     """Problems found: unbalanced transactions, overdrawn accounts, postings without a txn."""
     problems = [
-        f"ledger transaction {txn}: {currency} postings sum to {total}, not zero"
-        for txn, currency, total in db.execute(
+        f"ledger transaction {txn}: {currency} postings sum to {int(total)}, not zero"
+        for txn, currency, total in db.rows(
             """SELECT txn_id, currency, SUM(amount_minor) FROM postings
                GROUP BY txn_id, currency HAVING SUM(amount_minor) != 0"""
         )
     ]
     problems += [
-        f"account {name} is overdrawn ({total})"
-        for name, total in db.execute(
+        f"account {name} is overdrawn ({int(total)})"
+        for name, total in db.rows(
             """SELECT p.account, SUM(p.amount_minor) FROM postings p
                JOIN accounts a ON a.name = p.account
                WHERE a.may_overdraw = 0 GROUP BY p.account HAVING SUM(p.amount_minor) < 0"""
@@ -112,7 +115,7 @@ def check_ledger(db: sqlite3.Connection) -> list[str]:
     ]
     problems += [
         f"ledger transaction {txn} has no postings"
-        for (txn,) in db.execute(
+        for (txn,) in db.rows(
             """SELECT id FROM ledger_transactions
                WHERE id NOT IN (SELECT DISTINCT txn_id FROM postings)"""
         )

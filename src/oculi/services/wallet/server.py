@@ -3,9 +3,10 @@
 Each device enrols its Ed25519 key once, with the one-time pairing code the server prints at start
 (or the admin token from $OCULI_WALLET_ADMIN_TOKEN); after that every request must be signed
 (see `signing`). Stale timestamps, reused nonces, unknown devices and bad signatures get 401 and
-touch nothing in the wallet. Nonces live in the wallet's SQLite file, so a restart does not
-reopen the replay window. All database work runs on one thread, in arrival order: SQLite has one
-writer anyway, and a sqlite3 connection belongs to the thread that opened it.
+touch nothing in the wallet. Devices and nonces live in the wallet's own database (its SQLite
+file or its PostgreSQL database), so a restart does not reopen the replay window. All database
+work runs on one thread, in arrival order: SQLite has one writer anyway, and a connection
+belongs to the thread that opened it.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import json
 import logging
 import secrets
 import socket
-import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -58,6 +58,7 @@ from oculi.services.wallet.signing import (
     device_id,
     verify_signature,
 )
+from oculi.services.wallet.store import Store, connect, describe
 from oculi.services.wallet.wallet import Wallet
 
 ADMIN_TOKEN_ENV = "OCULI_WALLET_ADMIN_TOKEN"
@@ -78,12 +79,12 @@ CREATE TABLE IF NOT EXISTS devices (
     id            TEXT PRIMARY KEY,
     public_key    TEXT NOT NULL UNIQUE,
     name          TEXT NOT NULL,
-    registered_at REAL NOT NULL
+    registered_at {REAL} NOT NULL
 );
 CREATE TABLE IF NOT EXISTS request_nonces (
     device_id TEXT NOT NULL,
     nonce     TEXT NOT NULL,
-    seen_at   REAL NOT NULL,
+    seen_at   {REAL} NOT NULL,
     PRIMARY KEY (device_id, nonce)
 );
 CREATE INDEX IF NOT EXISTS request_nonces_seen ON request_nonces(seen_at);
@@ -91,55 +92,49 @@ CREATE INDEX IF NOT EXISTS request_nonces_seen ON request_nonces(seen_at);
 
 
 class DeviceRegistry:
-    """Enrolled device keys and recently used nonces, in the wallet's own SQLite file."""
+    """Enrolled device keys and recently used nonces, in the wallet's own database."""
 
-    def __init__(self, path: Path, *, keep_nonces_s: float) -> None:
+    def __init__(self, path: Path | str, *, keep_nonces_s: float) -> None:
         self._keep_s = keep_nonces_s
+        self._db: Store = connect(path)
         try:
-            self._db = sqlite3.connect(path, timeout=30.0, isolation_level=None)
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.executescript(DEVICE_SCHEMA)
-        except sqlite3.Error as err:
-            raise WalletStoreError(f"cannot open the device table in {path}: {err}") from err
+            self._db.create(DEVICE_SCHEMA)
+        except WalletStoreError:
+            self._db.close()
+            raise
 
     def close(self) -> None:
         self._db.close()
 
     def register(self, device: str, public_key: bytes, name: str, now: float) -> bool:
         """True when the key is new; enrolling the same key again changes nothing."""
-        cursor = self._db.execute(
-            "INSERT OR IGNORE INTO devices VALUES (?, ?, ?, ?)",
-            (device, public_key.hex(), name, now),
-        )
-        return cursor.rowcount == 1
+        with self._db.write():
+            added = self._db.run(
+                "INSERT INTO devices VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (device, public_key.hex(), name, now),
+            )
+        return added == 1
 
     def public_key(self, device: str) -> bytes | None:
-        row = self._db.execute("SELECT public_key FROM devices WHERE id = ?", (device,)).fetchone()
+        row = self._db.row("SELECT public_key FROM devices WHERE id = ?", (device,))
         return bytes.fromhex(row[0]) if row else None
 
     def use_nonce(self, device: str, nonce: str, now: float) -> bool:
         """Record a nonce durably; False if this device used it within the window already.
 
         A timestamp is accepted ±window around the server's clock, so a request stays
-        replayable for up to 2 × window after it was first seen: nonces are kept that long."""
+        replayable for up to 2 × window after it was first seen: nonces are kept that long.
+        The primary key decides between two servers racing with one nonce: one inserts it."""
         try:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                self._db.execute(
-                    "DELETE FROM request_nonces WHERE seen_at < ?", (now - self._keep_s,)
+            with self._db.write():
+                self._db.run("DELETE FROM request_nonces WHERE seen_at < ?", (now - self._keep_s,))
+                added = self._db.run(
+                    "INSERT INTO request_nonces VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                    (device, nonce, now),
                 )
-                self._db.execute(
-                    "INSERT INTO request_nonces VALUES (?, ?, ?)", (device, nonce, now)
-                )
-            except sqlite3.IntegrityError:
-                self._db.execute("ROLLBACK")
-                return False
-            self._db.execute("COMMIT")
-            return True
-        except sqlite3.Error as err:
-            if self._db.in_transaction:
-                self._db.execute("ROLLBACK")
+        except WalletStoreError as err:
             raise WalletStoreError(f"cannot record the request nonce: {err}") from err
+        return added == 1
 
 
 class Pairing:
@@ -195,11 +190,11 @@ class _Signed:
 
 
 class WalletServer:
-    """The ASGI app (`.app`) over one wallet file; `serve` runs it with uvicorn."""
+    """The ASGI app (`.app`) over one wallet (file or URL); `serve` runs it with uvicorn."""
 
     def __init__(
         self,
-        db_path: Path,
+        db_path: Path | str,
         *,
         admin_token: str | None = None,
         pairing_code: str | None = None,
@@ -611,7 +606,7 @@ def _internal_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def serve(
-    db_path: Path,
+    db_path: Path | str,
     *,
     host: str = "127.0.0.1",
     port: int = DEFAULT_PORT,
@@ -633,13 +628,15 @@ def serve(
         out("warning: plain HTTP; requests are signed but not private. Put TLS in front.")
     server = WalletServer(
         db_path, admin_token=admin_token, pairing_code=code,
-        on_ready=lambda: out(f"wallet {db_path} served at {url}"),
+        on_ready=lambda: out(f"wallet {describe(db_path)} served at {url}"),
     )  # fmt: skip
     config = uvicorn.Config(server.app, log_level="warning", lifespan="on", timeout_keep_alive=30)
     runner = uvicorn.Server(config)
     runner.run(sockets=[sock])
     if not runner.started:
-        raise WalletStoreError(f"the wallet server for {db_path} did not start; see the log above")
+        raise WalletStoreError(
+            f"the wallet server for {describe(db_path)} did not start; see the log above"
+        )
 
 
 def listen(host: str, port: int) -> socket.socket:

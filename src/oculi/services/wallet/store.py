@@ -1,20 +1,45 @@
-"""The wallet's SQLite file: schema, durable settings and all-or-nothing write transactions.
+"""Where a wallet lives: a SQLite file (WAL) or a PostgreSQL database named by a URL.
 
-WAL lets readers run beside the one writer; `BEGIN IMMEDIATE` takes the write lock up front so
-two requests never interleave, and `synchronous=FULL` means an acknowledged payment survives a
-power cut. Ledger rows and the audit log are append-only, enforced by triggers.
+Wallet code writes portable SQL with `?` placeholders and `ON CONFLICT` upserts; a `Store` runs
+it and owns transactions. Every operation that changes money is one `write()` transaction, and
+any exception inside it rolls all of it back (database errors become `WalletStoreError`).
+
+SQLite: `BEGIN IMMEDIATE` takes the file's one write lock up front, so two writers never
+interleave, WAL lets readers run beside it, and `synchronous=FULL` means an acknowledged payment
+survives a power cut.
+
+PostgreSQL: READ COMMITTED, so each statement sees everything committed before it, plus explicit
+locks taken in one order, so nothing waits in a cycle: the idempotency key (an advisory lock; a
+second request with the key waits for the first to commit, then reads its result), the payment
+row (`SELECT … FOR UPDATE`: fifty racing confirms queue on it and each sees the state the one
+before left), then the ledger lock (an advisory lock held from the first read of balances,
+limits or the audit chain head to the commit: postings, daily sums and the hash chain stay
+serial). `synchronous_commit=on`, so a commit is on disk before it is acknowledged.
+
+Both: ledger rows and the audit log are append-only, enforced by triggers.
 """
 
 from __future__ import annotations
 
+import hashlib
+import re
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from oculi.services.wallet.errors import WalletStoreError
 
+if TYPE_CHECKING:
+    import psycopg
+
+Row = tuple[Any, ...]
+T = TypeVar("T")
 SCHEMA_VERSION = 1
+LEDGER_LOCK = "ledger"
+"""Held from the first read of shared money state (balances, limits, the audit chain head) to
+the commit. A no-op on SQLite, where the write transaction already holds the whole file."""
 STATES = (
     "created",
     "awaiting_confirmation",
@@ -25,24 +50,24 @@ STATES = (
     "expired",
 )
 
-SCHEMA = f"""
+_SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS accounts (
     name          TEXT PRIMARY KEY,
     currency      TEXT NOT NULL,
     may_overdraw  INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS ledger_transactions (
-    id         INTEGER PRIMARY KEY,
-    at         REAL NOT NULL,
+    id         {{SERIAL}},
+    at         {{REAL}} NOT NULL,
     kind       TEXT NOT NULL,
     payment_id TEXT
 );
 CREATE TABLE IF NOT EXISTS postings (
-    id           INTEGER PRIMARY KEY,
-    txn_id       INTEGER NOT NULL REFERENCES ledger_transactions(id),
+    id           {{SERIAL}},
+    txn_id       {{INT}} NOT NULL REFERENCES ledger_transactions(id),
     account      TEXT NOT NULL REFERENCES accounts(name),
     currency     TEXT NOT NULL,
-    amount_minor INTEGER NOT NULL CHECK (amount_minor != 0)
+    amount_minor {{INT}} NOT NULL CHECK (amount_minor != 0)
 );
 CREATE INDEX IF NOT EXISTS postings_account ON postings(account);
 CREATE INDEX IF NOT EXISTS postings_txn ON postings(txn_id);
@@ -56,32 +81,32 @@ CREATE TABLE IF NOT EXISTS payments (
     country        TEXT NOT NULL,
     payee          TEXT,
     currency       TEXT NOT NULL,
-    amount_minor   INTEGER CHECK (amount_minor IS NULL OR amount_minor > 0),
-    fee_minor      INTEGER NOT NULL DEFAULT 0 CHECK (fee_minor >= 0),
+    amount_minor   {{INT}} CHECK (amount_minor IS NULL OR amount_minor > 0),
+    fee_minor      {{INT}} NOT NULL DEFAULT 0 CHECK (fee_minor >= 0),
     fixed_amount   INTEGER NOT NULL,
-    created_at     REAL NOT NULL,
-    updated_at     REAL NOT NULL,
-    expires_at     REAL NOT NULL,
-    authorised_at  REAL,
+    created_at     {{REAL}} NOT NULL,
+    updated_at     {{REAL}} NOT NULL,
+    expires_at     {{REAL}} NOT NULL,
+    authorised_at  {{REAL}},
     confirmed_by   TEXT,
     reason         TEXT
 );
 CREATE INDEX IF NOT EXISTS payments_day ON payments(currency, state, authorised_at);
 CREATE TABLE IF NOT EXISTS limits (
     currency          TEXT PRIMARY KEY,
-    per_payment_minor INTEGER NOT NULL CHECK (per_payment_minor > 0),
-    per_day_minor     INTEGER NOT NULL CHECK (per_day_minor > 0)
+    per_payment_minor {{INT}} NOT NULL CHECK (per_payment_minor > 0),
+    per_day_minor     {{INT}} NOT NULL CHECK (per_day_minor > 0)
 );
 CREATE TABLE IF NOT EXISTS idempotency_keys (
     key          TEXT PRIMARY KEY,
     operation    TEXT NOT NULL,
     request_hash TEXT NOT NULL,
     response     TEXT NOT NULL,
-    created_at   REAL NOT NULL
+    created_at   {{REAL}} NOT NULL
 );
 CREATE TABLE IF NOT EXISTS audit_log (
-    seq        INTEGER PRIMARY KEY,
-    at         REAL NOT NULL,
+    seq        {{INT}} PRIMARY KEY,
+    at         {{REAL}} NOT NULL,
     action     TEXT NOT NULL,
     payment_id TEXT,
     detail     TEXT NOT NULL,
@@ -90,62 +115,413 @@ CREATE TABLE IF NOT EXISTS audit_log (
 );
 """
 
-_APPEND_ONLY = ("ledger_transactions", "postings", "audit_log")
+APPEND_ONLY = ("ledger_transactions", "postings", "audit_log")
+
+_TYPES = {
+    "sqlite": {"REAL": "REAL", "INT": "INTEGER", "SERIAL": "INTEGER PRIMARY KEY"},
+    "postgresql": {
+        "REAL": "DOUBLE PRECISION",  # PostgreSQL's REAL is 4 bytes: times would lose precision
+        "INT": "BIGINT",
+        "SERIAL": "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY",
+    },
+}
 
 
-def _triggers() -> str:
+def render(ddl: str, kind: str) -> str:
+    """DDL written with `{REAL}`, `{INT}` and `{SERIAL}` in the dialect of `kind`."""
+    return ddl.format(**_TYPES[kind])
+
+
+def _sqlite_triggers() -> str:
     return "".join(
         f"""CREATE TRIGGER IF NOT EXISTS {table}_no_{verb} BEFORE {verb.upper()} ON {table}
         BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END;\n"""
-        for table in _APPEND_ONLY
+        for table in APPEND_ONLY
         for verb in ("update", "delete")
     )
 
 
-def connect(path: Path, *, busy_timeout_s: float = 30.0) -> sqlite3.Connection:
-    """Open (creating if needed) the wallet file; transactions are explicit (see `write`)."""
-    if str(path).startswith(("postgres:", "postgresql:")):
-        raise WalletStoreError(
-            "PostgreSQL wallets are not implemented yet; give a SQLite file path (see docs)"
+_POSTGRES_TRIGGERS = """
+CREATE OR REPLACE FUNCTION wallet_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION '% is append-only', TG_TABLE_NAME USING ERRCODE = 'restrict_violation';
+END
+$$;
+""" + "".join(
+    f"""DROP TRIGGER IF EXISTS {table}_no_{verb} ON {table};
+CREATE TRIGGER {table}_no_{verb} BEFORE {verb.upper()} ON {table}
+    FOR EACH {"STATEMENT" if verb == "truncate" else "ROW"} EXECUTE FUNCTION wallet_append_only();
+"""
+    for table in APPEND_ONLY
+    for verb in ("update", "delete", "truncate")
+)
+
+
+# --- naming a wallet -----------------------------------------------------------------------------
+
+
+def is_postgres(target: Path | str) -> bool:
+    """A `postgresql://` (or `postgres://`) URL, also after `Path` folded its `//`."""
+    return re.match(r"^postgres(?:ql)?:/", str(target)) is not None
+
+
+def postgres_url(target: Path | str) -> str:
+    """The URL back from a Path, which folds `postgresql://` to `postgresql:/`."""
+    return re.sub(r"^(postgres(?:ql)?):/(?!/)", r"\1://", str(target))
+
+
+def describe(target: Path | str) -> str:
+    """The wallet's file, or its URL without the password, for messages."""
+    if not is_postgres(target):
+        return str(target)
+    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", postgres_url(target))
+
+
+# --- the stores ----------------------------------------------------------------------------------
+
+
+class Store:
+    """One connection to one wallet; not to be shared between threads."""
+
+    kind = ""
+    for_update = ""
+    """Appended to a SELECT that reads a row the transaction is about to change."""
+
+    def __init__(self, where: str) -> None:
+        self.where = where
+        """The file or the redacted URL, for messages."""
+        self.errors: tuple[type[Exception], ...] = ()
+        """The driver's error classes: what `write()` turns into WalletStoreError."""
+        self.writing = False
+        """Inside `write()`: locks taken now are held to its end."""
+        self.reading = False
+        """Inside `read()`."""
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        raise NotImplementedError
+
+    def row(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        found = self.rows(sql, params)
+        return found[0] if found else None
+
+    def run(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Execute one statement; returns the number of rows it changed."""
+        raise NotImplementedError
+
+    def run_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        raise NotImplementedError
+
+    def lock(self, name: str) -> None:
+        """Hold the named lock until this write transaction ends (taken once; see LEDGER_LOCK).
+        Outside `write()` it does nothing: reads never wait for writers."""
+
+    def create(self, ddl: str) -> None:
+        """Create tables that are not there yet (`{REAL}`, `{INT}` … DDL, see `render`)."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    @contextmanager
+    def write(self) -> Iterator[None]:
+        """One all-or-nothing write transaction; any exception rolls everything back."""
+        if self.writing:
+            raise WalletStoreError("a wallet write transaction cannot be nested in another")
+        try:
+            self._begin()
+        except self.errors as err:
+            raise WalletStoreError(f"wallet is busy or unreadable, nothing written: {err}") from err
+        self.writing = True
+        try:
+            try:
+                yield
+            except self.errors as err:
+                self._rollback()
+                raise WalletStoreError(f"wallet write failed, nothing written: {err}") from err
+            except BaseException:
+                self._rollback()
+                raise
+            try:
+                self.run("COMMIT")
+            except self.errors as err:
+                self._rollback()
+                raise WalletStoreError(self._commit_failed(err)) from err
+        finally:
+            self.writing = False
+            self._ended()
+
+    @contextmanager
+    def read(self) -> Iterator[None]:
+        """Several reads from one consistent snapshot (verify, balances)."""
+        try:
+            self._begin_read()
+            self.reading = True
+            try:
+                yield
+            finally:
+                self.reading = False
+                self._rollback()
+        except self.errors as err:
+            raise WalletStoreError(f"cannot read the wallet at {self.where}: {err}") from err
+
+    def _begin(self) -> None:
+        raise NotImplementedError
+
+    def _begin_read(self) -> None:
+        raise NotImplementedError
+
+    def _rollback(self) -> None:
+        raise NotImplementedError
+
+    def _ended(self) -> None:
+        """The write transaction is over (committed or rolled back)."""
+
+    def _commit_failed(self, err: Exception) -> str:
+        return f"wallet write failed, nothing written: {err}"
+
+
+class SQLiteStore(Store):
+    """A wallet file in WAL mode."""
+
+    kind = "sqlite"
+
+    def __init__(self, path: Path, *, busy_timeout_s: float = 30.0) -> None:
+        super().__init__(str(path))
+        self.errors = (sqlite3.Error,)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(path, timeout=busy_timeout_s, isolation_level=None)
+        except (sqlite3.Error, OSError) as err:
+            raise WalletStoreError(f"cannot open the wallet at {path}: {err}") from err
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            if self._db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+                self._db.executescript(
+                    f"BEGIN IMMEDIATE;{render(_SCHEMA, self.kind)}{_sqlite_triggers()}"
+                    f"PRAGMA user_version={SCHEMA_VERSION};COMMIT;"
+                )
+        except sqlite3.Error as err:
+            self._db.close()
+            raise WalletStoreError(f"cannot open the wallet at {path}: {err}") from err
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        return self._db.execute(sql, params).fetchall()
+
+    def run(self, sql: str, params: Sequence[Any] = ()) -> int:
+        return self._db.execute(sql, params).rowcount
+
+    def run_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        self._db.executemany(sql, rows)
+
+    def create(self, ddl: str) -> None:
+        try:
+            self._db.executescript(render(ddl, self.kind))
+        except sqlite3.Error as err:
+            raise WalletStoreError(f"cannot create tables in {self.where}: {err}") from err
+
+    def close(self) -> None:
+        self._db.close()
+
+    def _begin(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def _begin_read(self) -> None:
+        self._db.execute("BEGIN")  # deferred: a WAL snapshot from the first read on
+
+    def _rollback(self) -> None:
+        if self._db.in_transaction:
+            self._db.execute("ROLLBACK")
+
+
+class PostgresStore(Store):
+    """A wallet in a PostgreSQL database (its tables in the URL's schema, `public` unless the
+    URL sets `options=-csearch_path=…`)."""
+
+    kind = "postgresql"
+    for_update = " FOR UPDATE"
+
+    def __init__(self, url: str, *, busy_timeout_s: float = 30.0) -> None:
+        super().__init__(describe(url))
+        try:
+            import psycopg
+        except ImportError as err:
+            raise WalletStoreError(
+                f"the wallet {self.where} needs the psycopg package: install Oculi's"
+                " `postgres` extra, or pip install 'psycopg[binary]>=3.1'"
+            ) from err
+        self._psycopg = psycopg
+        self.errors = (psycopg.Error,)
+        self._url = url
+        self._busy_timeout_s = busy_timeout_s
+        self._held: set[str] = set()
+        self._lock_salt = ""
+        self._db = self._connect()
+        try:
+            self._prepare()  # its database errors arrive as WalletStoreError
+        except BaseException:
+            self._db.close()
+            raise
+
+    def _connect(self) -> psycopg.Connection[Row]:
+        options: dict[str, Any] = {}
+        if "connect_timeout" not in self._url:
+            options["connect_timeout"] = 10
+        try:
+            db = self._psycopg.connect(self._url, autocommit=True, **options)
+        except self._psycopg.Error as err:
+            raise WalletStoreError(f"cannot connect to the wallet at {self.where}: {err}") from err
+        try:
+            # an acknowledged payment must be on disk, whatever the server's default
+            db.execute("SET synchronous_commit TO on")
+            db.execute(f"SET lock_timeout = {max(int(self._busy_timeout_s * 1000), 1)}")
+            # advisory locks are per database: two wallets in two schemas must not share them
+            (schema,) = db.execute("SELECT current_schema()").fetchone() or (None,)
+        except self._psycopg.Error as err:
+            db.close()
+            raise WalletStoreError(f"cannot connect to the wallet at {self.where}: {err}") from err
+        if schema is None:
+            db.close()
+            raise WalletStoreError(f"the wallet at {self.where} has no schema to live in")
+        self._lock_salt = str(schema)
+        return db
+
+    def _prepare(self) -> None:
+        if self._version() == SCHEMA_VERSION:
+            return
+        with self._schema_lock(), self.write():
+            if self._version() is None:
+                self.create_in_transaction(_SCHEMA + _POSTGRES_TRIGGERS)
+                self.run("CREATE TABLE wallet_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+                self.run(
+                    "INSERT INTO wallet_meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+                )
+            version = self._version()
+            if version != SCHEMA_VERSION:
+                raise WalletStoreError(
+                    f"the wallet at {self.where} has schema {version}; this Oculi knows"
+                    f" {SCHEMA_VERSION}"
+                )
+
+    @contextmanager
+    def _schema_lock(self) -> Iterator[None]:
+        """Only one connection creates tables at a time. A session lock, taken before the
+        transaction begins: a transaction that began earlier could still see its catalog cache
+        from before the other connection's tables existed, and create them again."""
+        lock_id = self._lock_id("schema")
+        self.run("SELECT pg_advisory_lock(?)", (lock_id,))
+        try:
+            yield
+        finally:
+            with suppress(self._psycopg.Error):  # a dropped connection released it already
+                self._db.execute("SELECT pg_advisory_unlock(%s)", (lock_id,))
+
+    def _version(self) -> int | None:
+        (table,) = self.row("SELECT to_regclass('wallet_meta')::text") or (None,)
+        if table is None:
+            return None
+        found = self.row("SELECT value FROM wallet_meta WHERE key = 'schema_version'")
+        return int(found[0]) if found else None
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        def fetch() -> list[Row]:
+            with self._db.cursor() as cursor:
+                cursor.execute(_pg(sql), params)
+                return list(cursor.fetchall()) if cursor.description else []
+
+        if self.writing or self.reading:
+            return fetch()  # write() and read() turn errors into WalletStoreError
+        try:
+            return self._on_live_connection(fetch)
+        except self._psycopg.Error as err:
+            raise WalletStoreError(f"cannot read the wallet at {self.where}: {err}") from err
+
+    def run(self, sql: str, params: Sequence[Any] = ()) -> int:
+        if self.writing or self.reading:
+            return self._db.execute(_pg(sql), params).rowcount
+        try:
+            return self._db.execute(_pg(sql), params).rowcount
+        except self._psycopg.Error as err:
+            raise WalletStoreError(f"wallet statement failed at {self.where}: {err}") from err
+
+    def _on_live_connection(self, work: Callable[[], T]) -> T:
+        """`work`, which must be safe to repeat (a read, a BEGIN), on a new connection when the
+        server dropped the old one (restarted, failed over, idle timeout)."""
+        if self._db.closed:
+            self._db = self._connect()
+        try:
+            return work()
+        except self._psycopg.OperationalError:
+            if not self._db.closed:
+                raise
+            self._db = self._connect()
+            return work()
+
+    def run_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        with self._db.cursor() as cursor:
+            cursor.executemany(_pg(sql), list(rows))
+
+    def lock(self, name: str) -> None:
+        if name in self._held or not self.writing:
+            return
+        self.run("SELECT pg_advisory_xact_lock(?)", (self._lock_id(name),))
+        self._held.add(name)
+
+    def _lock_id(self, name: str) -> int:
+        digest = hashlib.blake2b(
+            f"oculi-wallet\0{self._lock_salt}\0{name}".encode(), digest_size=8
+        ).digest()
+        return int.from_bytes(digest, "big", signed=True)
+
+    def create(self, ddl: str) -> None:
+        try:
+            with self._schema_lock(), self.write():
+                self.create_in_transaction(ddl)
+        except WalletStoreError as err:
+            raise WalletStoreError(f"cannot create tables in {self.where}: {err}") from err
+
+    def create_in_transaction(self, ddl: str) -> None:
+        self._db.execute(render(ddl, self.kind).encode())  # several statements, no parameters
+
+    def close(self) -> None:
+        self._db.close()
+
+    def _begin(self) -> None:
+        self._on_live_connection(lambda: self._db.execute("BEGIN ISOLATION LEVEL READ COMMITTED"))
+
+    def _begin_read(self) -> None:
+        self._on_live_connection(
+            lambda: self._db.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         )
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(path, timeout=busy_timeout_s, isolation_level=None)
-    except (sqlite3.Error, OSError) as err:
-        raise WalletStoreError(f"cannot open the wallet at {path}: {err}") from err
-    try:
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=FULL")
-        db.execute("PRAGMA foreign_keys=ON")
-        if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
-            db.executescript(
-                f"BEGIN IMMEDIATE;{SCHEMA}{_triggers()}PRAGMA user_version={SCHEMA_VERSION};COMMIT;"
-            )
-    except sqlite3.Error as err:
-        db.close()
-        raise WalletStoreError(f"cannot open the wallet at {path}: {err}") from err
-    return db
+
+    def _rollback(self) -> None:
+        idle = self._db.info.transaction_status == self._psycopg.pq.TransactionStatus.IDLE
+        if self._db.closed or idle:
+            return
+        with suppress(self._psycopg.Error):  # a broken connection rolled back on its own
+            self._db.execute("ROLLBACK")
+
+    def _ended(self) -> None:
+        self._held.clear()
+
+    def _commit_failed(self, err: Exception) -> str:
+        if not self._db.closed:
+            return super()._commit_failed(err)
+        return (
+            f"the connection to the wallet at {self.where} was lost while committing, so the"
+            f" operation may or may not have been saved; retry it with the same idempotency key"
+            f" ({err})"
+        )
 
 
-@contextmanager
-def write(db: sqlite3.Connection) -> Iterator[None]:
-    """BEGIN IMMEDIATE … COMMIT; any exception rolls everything back (SQLite errors become
-    WalletStoreError), so a failed operation leaves no partial write."""
-    try:
-        db.execute("BEGIN IMMEDIATE")
-    except sqlite3.Error as err:
-        raise WalletStoreError(f"wallet is busy or unreadable, nothing written: {err}") from err
-    try:
-        yield
-        db.execute("COMMIT")
-    except sqlite3.Error as err:
-        _rollback(db)
-        raise WalletStoreError(f"wallet write failed, nothing written: {err}") from err
-    except BaseException:
-        _rollback(db)
-        raise
+def _pg(sql: str) -> str:
+    """Our `?` placeholders in psycopg's style (wallet SQL has no literal `?`)."""
+    return sql.replace("%", "%%").replace("?", "%s")
 
 
-def _rollback(db: sqlite3.Connection) -> None:
-    if db.in_transaction:
-        db.execute("ROLLBACK")
+def connect(target: Path | str, *, busy_timeout_s: float = 30.0) -> Store:
+    """Open (creating the tables if needed) the wallet at a file path or `postgresql://` URL."""
+    if is_postgres(target):
+        return PostgresStore(postgres_url(target), busy_timeout_s=busy_timeout_s)
+    return SQLiteStore(Path(target), busy_timeout_s=busy_timeout_s)

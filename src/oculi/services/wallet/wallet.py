@@ -1,10 +1,12 @@
 """The wallet the pay app talks to: payments from scanned codes, charged at most once.
 
-Every operation that changes money runs in one `BEGIN IMMEDIATE` transaction together with its
-idempotency record, ledger postings and audit entries: all of it lands or none of it does.
+Every operation that changes money runs in one write transaction together with its idempotency
+record, ledger postings and audit entries: all of it lands or none of it does. The wallet is a
+SQLite file (WAL) or, given a `postgresql://` URL, a PostgreSQL database (see `store` for how
+each keeps racing requests apart).
 Business outcomes (declined, expired) come back as the payment in that state; refusals (a second
 confirm, a bad code, a reused key) raise and leave an audit entry, nothing else.
-One `Wallet` per thread or process: each holds its own SQLite connection.
+One `Wallet` per thread or process: each holds its own database connection.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from oculi.errors import PaymentError
 from oculi.services.wallet import audit, idempotency, intents, ledger, limits, store
@@ -26,6 +28,9 @@ from oculi.services.wallet.limits import Limits
 from oculi.services.wallet.money import currency as find_currency
 from oculi.services.wallet.money import format_minor
 
+if TYPE_CHECKING:
+    from oculi.runtime.config import Config
+
 CONFIRM_WINDOW_S = 300.0
 """A scanned payment not confirmed within five minutes expires."""
 HOLD_WINDOW_S = 7 * 86400.0
@@ -35,9 +40,19 @@ HOLD_WINDOW_S = 7 * 86400.0
 WALLET_FILE = "wallet.sqlite3"
 
 
-def open_wallet(data_dir: Path, **options: Any) -> Wallet:
-    """The wearer's wallet in Oculi's data folder (`config.data_dir`)."""
-    return Wallet(data_dir / WALLET_FILE, **options)
+def open_wallet(where: Path | str, **options: Any) -> Wallet:
+    """The wearer's wallet: `wallet.sqlite3` in Oculi's data folder (`config.data_dir`), or the
+    PostgreSQL database when `where` is a `postgresql://` URL."""
+    return Wallet(where if store.is_postgres(where) else Path(where) / WALLET_FILE, **options)
+
+
+def wallet_target(config: Config) -> Path | str:
+    """Where the configured wallet lives: `wallet.path` (a file or a `postgresql://` URL) when
+    the configuration has that key and it is set, else `<data_dir>/wallet.sqlite3`."""
+    configured = config.values.get("wallet.path")
+    if configured:
+        return str(configured) if store.is_postgres(configured) else Path(configured)
+    return config.data_dir / WALLET_FILE
 
 
 @dataclass(frozen=True)
@@ -49,11 +64,11 @@ class Balances:
 
 
 class Wallet:
-    """One wearer's wallet in a SQLite file (WAL)."""
+    """One wearer's wallet: a SQLite file (WAL) or a PostgreSQL database named by URL."""
 
     def __init__(
         self,
-        path: Path,
+        path: Path | str,
         *,
         clock: Callable[[], float] = time.time,
         confirm_window_s: float = CONFIRM_WINDOW_S,
@@ -61,10 +76,13 @@ class Wallet:
         busy_timeout_s: float = 30.0,
     ) -> None:
         self.path = path
+        """The file, or the `postgresql://` URL."""
         self._clock = clock
         self._confirm_window_s = confirm_window_s
         self._hold_window_s = hold_window_s
         self._db = store.connect(path, busy_timeout_s=busy_timeout_s)
+        self.kind = self._db.kind
+        """'sqlite' or 'postgresql'."""
 
     def close(self) -> None:
         self._db.close()
@@ -123,7 +141,7 @@ class Wallet:
 
     def expire_due(self) -> list[PaymentIntent]:
         """Expire every unfinished payment past its deadline, releasing holds."""
-        with store.write(self._db):
+        with self._db.write():
             now = self._clock()
             return [self._expire(intent, now) for intent in intents.due(self._db, now)]
 
@@ -152,7 +170,7 @@ class Wallet:
 
     def set_limits(self, currency: str, *, per_payment_minor: int, per_day_minor: int) -> Limits:
         new = Limits(find_currency(currency).alpha, per_payment_minor, per_day_minor)
-        with store.write(self._db):
+        with self._db.write():
             limits.set_limits(self._db, new)
             audit.append(self._db, "limits", at=self._clock(), detail=asdict(new))
         return new
@@ -162,15 +180,16 @@ class Wallet:
 
     def balances(self, currency: str) -> Balances:
         code = find_currency(currency).alpha
-        amounts = [
-            ledger.balance(self._db, ledger.account(role, code))
-            for role in ("available", "held", "merchants")
-        ]
+        with self._db.read():
+            amounts = [
+                ledger.balance(self._db, ledger.account(role, code))
+                for role in ("available", "held", "merchants")
+            ]
         return Balances(code, *amounts)
 
     def prune_keys(self, retention_s: float = idempotency.RETENTION_S) -> int:
         """Forget idempotency keys older than the retention window (a day, as Stripe)."""
-        with store.write(self._db):
+        with self._db.write():
             return idempotency.prune(self._db, self._clock(), retention_s)
 
     def audit_entries(self, payment_id: str | None = None) -> list[audit.AuditEntry]:
@@ -179,7 +198,8 @@ class Wallet:
     def verify(self) -> list[str]:
         """Every problem found: broken audit chain, unbalanced ledger, payments that disagree
         with their postings or their last audit entry. Empty means the wallet is intact."""
-        return check_wallet(self._db)
+        with self._db.read():
+            return check_wallet(self._db)
 
     # --- the operations, each inside one write transaction -------------------------------------
 
@@ -291,7 +311,7 @@ class Wallet:
         return intent
 
     def _cancel(self, params: Mapping[str, Any], now: float) -> PaymentIntent:
-        intent = intents.load(self._db, str(params["payment_id"]))
+        intent = intents.load(self._db, str(params["payment_id"]), for_update=True)
         if intent.finished:
             raise PaymentStateError(f"payment {intent.id} is already {intent.state}")
         self._release(intent, now, "cancel")
@@ -301,7 +321,7 @@ class Wallet:
 
     def _live(self, payment_id: str, now: float) -> tuple[PaymentIntent, bool]:
         """The payment, and whether it expired just now because its deadline had passed."""
-        intent = intents.load(self._db, payment_id)
+        intent = intents.load(self._db, payment_id, for_update=True)
         if not intent.finished and now > intent.expires_at:
             return self._expire(intent, now), True
         return intent, False
@@ -370,8 +390,8 @@ class Wallet:
         try:
             idempotency.check_key(key)
             digest = idempotency.request_hash(operation, params)
-            with store.write(self._db):
-                stored = idempotency.lookup(self._db, key)
+            with self._db.write():
+                stored = idempotency.claim(self._db, key)
                 if stored is not None:
                     if (stored.operation, stored.request_hash) != (operation, digest):
                         raise IdempotencyConflictError(
@@ -394,7 +414,7 @@ class Wallet:
         detail |= {k: v for k, v in params.items() if k != "payload"}
         payment_id = params.get("payment_id")
         try:
-            with store.write(self._db):
+            with self._db.write():
                 audit.append(
                     self._db, "refused", at=self._clock(),
                     payment_id=str(payment_id) if payment_id else None, detail=detail,
