@@ -48,7 +48,7 @@ def run(runs: int, advance: Callable[[], None], options: dict[str, str]) -> list
         for name in day.scenarios:
             path = Path(str(shipped.joinpath(f"{name}.yaml")))
             results[name] = power_run(config, path, policy)
-        projection = project_day(day, profile, results)
+        projection = project_day(day, profile, results, naive=policy.naive)
         average_mw = projection.joules / (day.hours * 3600) * 1000
         table.rows.append(
             [label, round(projection.joules, 1), round(average_mw, 1), round(projection.hours, 1)]

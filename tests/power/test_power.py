@@ -279,3 +279,16 @@ def test_profile_without_power_table_still_loads() -> None:
     del data["power"]
     assert parse_profile(data, "x.toml").power is None
     assert replace(s1(), power=None).power is None
+
+
+def test_the_everything_on_the_soc_baseline_pays_for_a_soc_that_never_sleeps() -> None:
+    from oculi.runtime.power.day import standby_mw
+    from oculi.runtime.profile import load_profile
+
+    profile = load_profile("s1")
+    assert profile.power is not None
+    awake = standby_mw(profile.power, profile, naive=True)
+    asleep = standby_mw(profile.power, profile)
+    soc = profile.power.main_soc
+    assert awake - asleep == pytest.approx(soc.idle_mw - soc.sleep_mw)
+    assert awake > asleep

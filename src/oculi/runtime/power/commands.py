@@ -100,7 +100,7 @@ def _day(args: argparse.Namespace, config: Config, policy: Policy) -> int:
         if not path.is_file():
             raise OculiError(f"{day.where}: scenario {name!r} is not shipped in oculi/scenarios")
         runs[name] = power_run(config, path, policy, args.battery / 100)
-    projection = project_day(day, load_profile(config.profile), runs)
+    projection = project_day(day, load_profile(config.profile), runs, naive=policy.naive)
     if args.json:
         print(json.dumps(projection.to_json(), indent=2))
         return 0

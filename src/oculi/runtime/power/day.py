@@ -95,14 +95,15 @@ def parse_day(data: Any, where: str) -> DayProfile:
     return DayProfile(str(data.get("name", where)), float(hours), tuple(activities), where)
 
 
-def standby_mw(model: PowerModel, profile: Profile) -> float:
-    """The always-on floor: wake word + VAD, air microphones, BLE link, baseline, SoC asleep."""
+def standby_mw(model: PowerModel, profile: Profile, naive: bool = False) -> float:
+    """The always-on floor: wake word + VAD, air microphones, BLE link, baseline, and the main
+    SoC asleep — or, for the everything-on-the-SoC baseline, idling awake all day."""
     return (
         model.low_power.active_mw
         + model.audio.air_mic_mw * profile.microphones.air
         + model.radio.ble_link_mw
         + model.baseline_mw
-        + model.main_soc.sleep_mw
+        + (model.main_soc.idle_mw if naive else model.main_soc.sleep_mw)
     )
 
 
@@ -177,7 +178,9 @@ class DayProjection:
         }
 
 
-def project_day(day: DayProfile, profile: Profile, runs: dict[str, PowerRun]) -> DayProjection:
+def project_day(
+    day: DayProfile, profile: Profile, runs: dict[str, PowerRun], naive: bool = False
+) -> DayProjection:
     model = profile.power
     if model is None:
         raise ConfigError(f"profile {profile.name!r} has no [power] table")
@@ -195,5 +198,5 @@ def project_day(day: DayProfile, profile: Profile, runs: dict[str, PowerRun]) ->
             each = model_joules(activity, model, profile)
             source = f"model ({activity.model})"
         rows.append((activity.name, activity.count, each * activity.count, source))
-    standby = standby_mw(model, profile) * day.hours * 3.6
+    standby = standby_mw(model, profile, naive) * day.hours * 3.6
     return DayProjection(day, profile.name, rows, standby, model.battery.joules)
