@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import re
 import sqlite3
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -294,17 +295,39 @@ class SQLiteStore(Store):
         except (sqlite3.Error, OSError) as err:
             raise WalletStoreError(f"cannot open the wallet at {path}: {err}") from err
         try:
-            self._db.execute("PRAGMA journal_mode=WAL")
+            self._settle(lambda: self._db.execute("PRAGMA journal_mode=WAL"), busy_timeout_s)
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("PRAGMA foreign_keys=ON")
-            if self._db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
-                self._db.executescript(
-                    f"BEGIN IMMEDIATE;{render(_SCHEMA, self.kind)}{_sqlite_triggers()}"
-                    f"PRAGMA user_version={SCHEMA_VERSION};COMMIT;"
-                )
+            if self._version() != SCHEMA_VERSION:
+                try:
+                    self._db.executescript(
+                        f"BEGIN IMMEDIATE;{render(_SCHEMA, self.kind)}{_sqlite_triggers()}"
+                        f"PRAGMA user_version={SCHEMA_VERSION};COMMIT;"
+                    )
+                except sqlite3.Error:
+                    self._rollback()
+                    if self._version() != SCHEMA_VERSION:  # not a rival first open: a real fault
+                        raise
         except sqlite3.Error as err:
             self._db.close()
             raise WalletStoreError(f"cannot open the wallet at {path}: {err}") from err
+
+    def _version(self) -> int:
+        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+
+    @staticmethod
+    def _settle(step: Callable[[], object], timeout_s: float) -> None:
+        """Retry a step SQLite refuses while another connection holds the file (switching to WAL
+        does not wait on the busy handler): several first opens may race."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                step()
+                return
+            except sqlite3.OperationalError as err:
+                if "locked" not in str(err) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
 
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         return self._db.execute(sql, params).fetchall()
