@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 from pathlib import Path
 
 import pytest
+from agent_driver import (
+    ALL_INTENTS,
+    APPS,
+    answer,
+    assert_fits_lens,
+    errors,
+    intent,
+    parser_for,
+    say,
+)
 
 from oculi.agent.dialogue import Agent
 from oculi.agent.embedding import ExampleIndex, shared_encoder
@@ -15,13 +24,6 @@ from oculi.agent.parser import IntentParser
 from oculi.apps.ask.app import AskApp
 from oculi.apps.sdk import App, Context, InView
 from oculi.apps.system.app import SystemApp
-from oculi.events import Answer, Card, ErrorEvent, Event, Intent
-
-APPS = Path(__file__).resolve().parents[2] / "src" / "oculi" / "apps"
-ALL_INTENTS = [
-    APPS / name / "intents.yaml"
-    for name in ("shop", "system", "notes", "camera", "translate", "ask")
-]
 
 
 class FakeModel:
@@ -49,40 +51,10 @@ def context(
     )
 
 
-@functools.cache
-def parser_for(*intent_files: Path) -> IntentParser:
-    """Parsers hold no session state: one per set of files keeps the tests fast."""
-    return IntentParser(list(intent_files))
-
-
 def make_agent(index: ExampleIndex | None = None, intents: list[Path] | None = None) -> Agent:
     apps: list[App] = [AskApp(), SystemApp()]
     parser = parser_for(*(intents or [a.intents_file for a in apps if a.intents_file]))
     return Agent(apps, parser, index=index)
-
-
-def say(agent: Agent, text: str) -> list[Event]:
-    return asyncio.run(agent.handle(text))
-
-
-def answer(events: list[Event]) -> Answer:
-    return [e for e in events if isinstance(e, Answer)][-1]
-
-
-def intent(events: list[Event]) -> Intent:
-    return [e for e in events if isinstance(e, Intent)][-1]
-
-
-def errors(events: list[Event]) -> list[ErrorEvent]:
-    return [e for e in events if isinstance(e, ErrorEvent)]
-
-
-def assert_fits_lens(card: Card | None) -> None:
-    assert card is not None
-    assert len(card.title) <= 28, card.title
-    assert len(card.rows) <= 5
-    for row in card.rows:
-        assert len(row.label) + len(row.value) <= 36, row
 
 
 @pytest.mark.parametrize("text", ["read this to me", "what does this say", "这上面写的是什么"])

@@ -2,29 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import io
 import sqlite3
 from pathlib import Path
 
 import pytest
+from agent_driver import ALL_INTENTS, answer, assert_fits_lens, errors, intent, parser_for, say
 from PIL import Image
 
 from oculi.agent.dialogue import Agent
 from oculi.agent.embedding import ExampleIndex, shared_encoder
-from oculi.agent.parser import IntentParser
 from oculi.apps.camera.app import CameraApp
 from oculi.apps.camera.gallery import INDEX_NAME, Gallery, GalleryError
 from oculi.apps.sdk import App
 from oculi.apps.system.app import SystemApp
-from oculi.events import Answer, Card, ErrorEvent, Event, Intent
-
-APPS = Path(__file__).resolve().parents[2] / "src" / "oculi" / "apps"
-ALL_INTENTS = [
-    APPS / name / "intents.yaml"
-    for name in ("shop", "system", "notes", "camera", "translate", "ask")
-]
 
 
 def frame(fmt: str = "JPEG", size: tuple[int, int] = (64, 48)) -> bytes:
@@ -33,40 +24,10 @@ def frame(fmt: str = "JPEG", size: tuple[int, int] = (64, 48)) -> bytes:
     return out.getvalue()
 
 
-@functools.cache
-def parser_for(*intent_files: Path) -> IntentParser:
-    """Parsers hold no session state: one per set of files keeps the tests fast."""
-    return IntentParser(list(intent_files))
-
-
 def make_agent(gallery: Path, index: ExampleIndex | None = None) -> Agent:
     apps: list[App] = [CameraApp(gallery_dir=gallery), SystemApp()]
     parser = parser_for(*[a.intents_file for a in apps if a.intents_file])
     return Agent(apps, parser, index=index, data_dir=gallery.parent / "data")
-
-
-def say(agent: Agent, text: str) -> list[Event]:
-    return asyncio.run(agent.handle(text))
-
-
-def answer(events: list[Event]) -> Answer:
-    return [e for e in events if isinstance(e, Answer)][-1]
-
-
-def intent(events: list[Event]) -> Intent:
-    return [e for e in events if isinstance(e, Intent)][-1]
-
-
-def errors(events: list[Event]) -> list[ErrorEvent]:
-    return [e for e in events if isinstance(e, ErrorEvent)]
-
-
-def assert_fits_lens(card: Card | None) -> None:
-    assert card is not None
-    assert len(card.title) <= 28, card.title
-    assert len(card.rows) <= 5
-    for row in card.rows:
-        assert len(row.label) + len(row.value) <= 36, row
 
 
 def files(gallery: Path) -> list[str]:
