@@ -4,13 +4,8 @@ from __future__ import annotations
 
 import gzip
 import json
-import shutil
-import tempfile
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from catalogdata import draw_photo
@@ -20,37 +15,13 @@ from oculi.services.catalog import Catalog, NewOffer, Product, init_catalog, ope
 from oculi.services.catalog.imports import import_photos, import_products
 from oculi.services.demo_catalog import DEMO_PRODUCTS
 
-pgserver = pytest.importorskip("pgserver")
 psycopg = pytest.importorskip("psycopg")
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[Any]:
-    # not under pytest's temporary root: as root, pgserver opens that folder up for the postgres
-    # user, and another pytest run resetting it to 0700 crashes the server
-    folder = Path(tempfile.mkdtemp(prefix="oculi-catalog-pg-"))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            srv = pgserver.get_server(folder, cleanup_mode="stop")
-        except Exception as err:
-            shutil.rmtree(folder, ignore_errors=True)
-            pytest.skip(f"pgserver cannot start a PostgreSQL server here: {err}")
-    yield srv
-    srv.cleanup()
-    shutil.rmtree(folder, ignore_errors=True)
-
-
 @pytest.fixture
-def url(server: Any, request: pytest.FixtureRequest) -> str:
-    """A fresh database per test, so tests cannot see each other's rows."""
-    name = "t_" + "".join(c for c in request.node.name.lower() if c.isalnum())[:50]
-    base = server.get_uri()
-    with psycopg.connect(base, autocommit=True) as db:
-        db.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        db.execute(f'CREATE DATABASE "{name}"')
-    parts = urlsplit(base)
-    return urlunsplit(parts._replace(path=f"/{name}"))
+def url(pg_url: str) -> str:
+    """A fresh database per test on the session's server (tests/conftest.py)."""
+    return pg_url
 
 
 @pytest.fixture

@@ -1,20 +1,14 @@
 """Wallet fixtures: a wallet with a clock the test moves by hand, on SQLite and on PostgreSQL.
 
 Tests that take `target` (or `wallet`) run twice: against a temporary SQLite file and against a
-fresh database on a real PostgreSQL server started for the session with `pgserver`; the
+fresh database on the session's PostgreSQL server (`pg_url`, tests/conftest.py); the
 PostgreSQL runs are skipped when pgserver (or psycopg) is missing or the server cannot start.
 """
 
 from __future__ import annotations
 
-import hashlib
-import shutil
-import tempfile
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -37,44 +31,6 @@ class Clock:
 @pytest.fixture
 def clock() -> Clock:
     return Clock()
-
-
-@pytest.fixture(scope="session")
-def pg_server() -> Iterator[Any]:
-    """A PostgreSQL server of our own for the whole session, or the PostgreSQL tests skip.
-
-    Its data folder is not under pytest's temporary root: when run as root, pgserver starts
-    PostgreSQL as another user and opens the folders above the data for it, and any other
-    pytest session starting meanwhile closes `/tmp/pytest-of-<user>` again (mode 0700), which
-    takes the running server down."""
-    pgserver = pytest.importorskip("pgserver")
-    pytest.importorskip("psycopg")
-    folder = Path(tempfile.mkdtemp(prefix="oculi-wallet-pg-"))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            server = pgserver.get_server(folder, cleanup_mode="stop")
-        except Exception as err:
-            shutil.rmtree(folder, ignore_errors=True)
-            pytest.skip(f"pgserver cannot start a PostgreSQL server here: {err}")
-    yield server
-    server.cleanup()
-    shutil.rmtree(folder, ignore_errors=True)
-
-
-@pytest.fixture
-def pg_url(pg_server: Any, request: pytest.FixtureRequest) -> Iterator[str]:
-    """A fresh, empty database per test (dropped afterwards), so tests never share rows."""
-    import psycopg
-
-    name = "w_" + hashlib.sha256(request.node.nodeid.encode()).hexdigest()[:20]
-    base = pg_server.get_uri()
-    with psycopg.connect(base, autocommit=True) as db:
-        db.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        db.execute(f'CREATE DATABASE "{name}"')
-    yield urlunsplit(urlsplit(base)._replace(path=f"/{name}"))
-    with psycopg.connect(base, autocommit=True) as db:
-        db.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
