@@ -33,10 +33,9 @@ from oculi.apps.sdk import (
     PermissionDenied,
     Position,
     Reply,
-    message,
     validate_args,
 )
-from oculi.events import Answer, Card, ErrorEvent, Event, Intent
+from oculi.events import Answer, Card, CardRow, ErrorEvent, Event, Intent
 
 log = logging.getLogger(__name__)
 
@@ -172,8 +171,6 @@ class Agent:
                 return []
             language = detect_language(text[:MAX_TEXT_CHARS]) if problem != "binary" else "en"
             reply = message(
-                "system",
-                "unknown",
                 _PROBLEMS[problem][language == "zh"],
                 "I can't take that",
                 _PROBLEMS[problem][0],
@@ -246,8 +243,6 @@ class Agent:
                 if own_voice is not None and own_voice < OWN_VOICE_MIN:
                     self._pending = pending
                     reply = message(
-                        "system",
-                        "confirm",
                         _NOT_YOU[language == "zh"],
                         "Not you?",
                         "Only the wearer can confirm",
@@ -334,20 +329,16 @@ class Agent:
             ]
         if action == "back":
             reply = message(
-                "system",
-                action,
                 "返回不了了。" if zh else "There is nothing to go back to.",
                 "Nothing to go back to",
             )
         elif pending is not None:
             what = pending.call.spec.description.rstrip(".") or pending.call.spec.name
-            reply = message("system", action, "已取消。" if zh else "Cancelled.", "Cancelled", what)
+            reply = message("已取消。" if zh else "Cancelled.", "Cancelled", what)
         elif action == "cancel":
-            reply = message("system", action, "好的。" if zh else "OK.", "OK")
+            reply = message("好的。" if zh else "OK.", "OK")
         else:
             reply = message(
-                "system",
-                action,
                 "没有需要确认的事。" if zh else "There is nothing to confirm.",
                 "Nothing to confirm",
             )
@@ -388,7 +379,7 @@ class Agent:
                 confidence=confidence,
                 text=text,
             )
-            reply = message(app, action, prompt, prompt)
+            reply = message(prompt, prompt)
             return [intent, self._answer(intent, reply, language)]
         if spec.risky:
             return await self._hold(call, path, confidence, text, language, origin)
@@ -409,8 +400,6 @@ class Agent:
         zh = language == "zh"
         if origin == WORLD:
             reply = message(
-                call.spec.app,
-                call.spec.name,
                 "我不会根据看到的文字去做这件事。请亲口说。"
                 if zh
                 else "I won't do that because of text I read. Ask me yourself.",
@@ -435,9 +424,7 @@ class Agent:
             if zh
             else f"{what}{' — ' + details if details else ''}? Say yes to confirm or no to cancel."
         )
-        reply = message(
-            call.spec.app, call.spec.name, question, "Confirm?", what, details, "Say yes or no"
-        )
+        reply = message(question, "Confirm?", what, details, "Say yes or no")
         return [intent, self._answer(intent, reply, language)]
 
     async def _execute(
@@ -466,14 +453,14 @@ class Agent:
             reply = await self._run(call, context)
         except (ActionError, ArgumentError, PermissionDenied) as err:
             events.append(ErrorEvent(stage="agent", message=f"{call.spec.tool_name}: {err}"))
-            reply = message(call.spec.app, call.spec.name, str(err), "Sorry", str(err)[:120])
+            reply = message(str(err), "Sorry", str(err)[:120])
         except Exception as err:  # an app's bug must not end the session
             log.exception("action %s failed", call.spec.tool_name)
             events.append(
                 ErrorEvent(stage="agent", message=f"{call.spec.tool_name} failed: {err!r}")
             )
             said = f"The {call.spec.app} app ran into a problem."
-            reply = message(call.spec.app, call.spec.name, said, "Something went wrong", said)
+            reply = message(said, "Something went wrong", said)
         if reply.ask is not None and not cancelled:
             self._pending = _Pending(call, "wearer", path, confidence, text, missing=reply.ask)
         elif reply.confirm is not None and not (confirmed or cancelled):
@@ -536,7 +523,7 @@ class Agent:
             text=text,
         )
         said = "我没听懂参数。" if language == "zh" else f"I couldn't use that: {err}"
-        reply = message(spec.app, spec.name, said, "Sorry", str(err)[:120])
+        reply = message(said, "Sorry", str(err)[:120])
         return [
             ErrorEvent(stage="agent", message=str(err)),
             intent,
@@ -590,7 +577,7 @@ class Agent:
                 if language == "zh"
                 else "The language model isn't answering right now."
             )
-            reply = message("system", "unknown", said, "No answer", str(err)[:120])
+            reply = message(said, "No answer", str(err)[:120])
             return [
                 *events,
                 ErrorEvent(stage="agent", message=str(err)),
@@ -638,6 +625,12 @@ class Agent:
         for app, data in self._last.items():
             lines.append(f"Last {app} result: {dict(data)}"[:300])
         return lines
+
+
+def message(speech: str, title: str, *lines: str) -> Reply:
+    """A plain reply of the dialogue itself: the words and a message card."""
+    card = Card(layout="message", title=title, rows=tuple(CardRow(label=s) for s in lines))
+    return Reply(speech=speech, card=card)
 
 
 _PROBLEMS = {

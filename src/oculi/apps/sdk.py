@@ -380,11 +380,3 @@ def _coerce(tool: str, name: str, value: Any, prop: Mapping[str, Any]) -> Any:
         allowed = ", ".join(map(str, prop["enum"]))
         raise ArgumentError(f"{tool}: argument {name!r} = {value!r} is not one of {allowed}")
     return result
-
-
-def message(
-    app: str, action: str, speech: str, title: str, *lines: str, language: str = "en"
-) -> Reply:
-    """A plain reply without a context (system answers, errors)."""
-    card = Card(layout="message", title=title, rows=tuple(CardRow(label=s) for s in lines))
-    return Reply(speech=speech, card=card, data={"language": language})
