@@ -15,6 +15,7 @@ import logging
 import re
 import time
 import unicodedata
+from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -116,7 +117,7 @@ class Agent:
         self.data_dir = data_dir
         self.scene = _Scene()
         self._last: dict[str, Mapping[str, Any]] = {}
-        self._history: list[Answer] = []
+        self._history: deque[Answer] = deque(maxlen=HISTORY)
         self._pending: _Pending | None = None
         self._undone: list[Event] = []
 
@@ -153,7 +154,7 @@ class Agent:
             for reply in replies:
                 answer = Answer(app=app.name, action="follow", speech=reply.speech,
                                 card=reply.card)  # fmt: skip
-                self._history = [*self._history[-HISTORY + 1 :], answer]
+                self._history.append(answer)
                 if reply.data:
                     self._last[app.name] = dict(reply.data)
                 events.append(answer)
@@ -552,7 +553,7 @@ class Agent:
             card=reply.card,
             language=language,
         )
-        self._history = [*self._history[-HISTORY + 1 :], answer]
+        self._history.append(answer)
         return answer
 
     # --- the LLM tier ---------------------------------------------------------------------------
