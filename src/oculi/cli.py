@@ -26,6 +26,7 @@ from oculi.errors import OculiError
 from oculi.runtime.config import PROFILES, Config, load_config
 from oculi.runtime.power.commands import add_commands as add_power_commands
 from oculi.runtime.session import Session
+from oculi.server.commands import add_commands as add_server_commands
 from oculi.services.catalog.commands import add_commands as add_catalog_commands
 from oculi.services.maps.commands import add_commands as add_route_commands
 from oculi.services.wallet.commands import add_commands as add_pay_commands
@@ -83,6 +84,7 @@ def _parser() -> argparse.ArgumentParser:
     add_route_commands(sub)
     add_vision_commands(sub)
     add_power_commands(sub)
+    add_server_commands(sub)
 
     bench = sub.add_parser("bench", help="run benchmarks and print their tables")
     bench.add_argument("names", nargs="*", help="benchmarks to run (default: all)")

@@ -105,6 +105,25 @@ _SCHEMA: dict[str, _Key] = {
     "maps.avoid_steps": _Key(bool, False),
     "apps.openflights_dir": _Key(str, ""),
     "apps.mcp": _Key(dict, {}, check=lambda v: _valid_mcp(v), rule=_MCP_RULE),
+    "server.host": _Key(str, "127.0.0.1"),
+    "server.port": _Key(int, 8750, check=lambda v: 0 <= v <= 65535, rule="0..65535 (0: any free)"),
+    "server.store_path": _Key(str, ""),
+    "server.resume_s": _Key(float, 120.0, check=lambda v: 0 < v <= 86400, rule="0..86400 s"),
+    "server.pairing_ttl_s": _Key(
+        float, 600.0, check=lambda v: 10 <= v <= 86400, rule="10..86400 s"
+    ),
+    "server.max_text_bytes": _Key(
+        int, 65536, check=lambda v: 1024 <= v <= 1 << 20, rule="1024..1048576 bytes"
+    ),
+    "server.max_binary_bytes": _Key(
+        int, 2 << 20, check=lambda v: 65536 <= v <= 64 << 20, rule="65536..67108864 bytes"
+    ),
+    "server.window": _Key(int, 256, check=lambda v: 1 <= v <= 65536, rule="1..65536 messages"),
+    "server.stall_s": _Key(float, 15.0, check=lambda v: 0 < v <= 600, rule="0..600 s"),
+    "server.max_pending_inputs": _Key(
+        int, 500, check=lambda v: 1 <= v <= 100_000, rule="1..100000 events"
+    ),
+    "server.handshake_timeout_s": _Key(float, 10.0, check=lambda v: 0 < v <= 120, rule="0..120 s"),
 }
 """`apps.mcp` is a table of tables: `[apps.mcp.NAME]` with `command = [...]` (stdio) or
 `url = "http://..."` (streamable HTTP), and optional `permissions` and `description`."""
