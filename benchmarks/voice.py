@@ -280,6 +280,8 @@ def _false_accepts(
             if out.size and hangover and wake.process(out):
                 spotted += 1
                 text = recognizer.transcribe(history, hint=settings.hint).text
+                if not transcript_has_wake(text, settings.wake_phrase):
+                    text = _second_look(recognizer, history, settings)
                 confirmed += transcript_has_wake(text, settings.wake_phrase)
     return spotted, confirmed, seconds
 
@@ -309,6 +311,16 @@ def _everyday_table(minutes: float, profile: Any, bank: NoiseBank, settings: Voi
     table.rows.append(["false accepts per hour", round(accepted / (seconds / 3600), 3)])
     table.notes.append(f"{seconds / 60:.0f} min of simulated everyday audio (rtf_minutes)")
     return table
+
+
+def _second_look(recognizer: Any, audio: Any, settings: VoiceSettings) -> str:
+    """The pipeline's forced-opening check (`VoicePipeline._second_look`) on a spot."""
+    threshold = settings.wake_prefix_score
+    if threshold is None or not hasattr(recognizer, "check_prefix"):
+        return ""
+    prefix = f"{settings.wake_phrase.title()},"
+    check = recognizer.check_prefix(audio, settings.hint, prefix, threshold)
+    return "" if check is None or check.rest is None else str(check.rest)
 
 
 def _speed_table(

@@ -54,6 +54,22 @@ def test_the_hint_keeps_the_command(whisper: WhisperRecognizer) -> None:
     assert "read the label" not in normalise_text(transcript.text)
 
 
+def test_a_forced_opening_is_scored_and_continued(whisper: WhisperRecognizer) -> None:
+    """The wake check's second look: the phrase as the opening scores well on a wake command
+    and poorly on other talk, and only the likely one is decoded further."""
+    hint = "Hey Oculi. How much is this?"
+    wake = whisper.check_prefix(speak("hey oculi, how much is this"), hint, "Hey Oculi,", -1.7)
+    other = whisper.check_prefix(
+        speak("I think you are right about that"), hint, "Hey Oculi,", -1.7
+    )
+    assert wake is not None and other is not None
+    assert wake.score > -1.7 > other.score
+    assert wake.rest is not None and "how much is this" in normalise_text(wake.rest)
+    assert normalise_text(wake.rest).startswith("hey oculi")
+    assert other.rest is None
+    assert whisper.check_prefix(np.zeros(800, dtype=np.float32), hint, "Hey Oculi,", -1.7) is None
+
+
 def test_silence_and_noise_floor_give_no_words(whisper: WhisperRecognizer) -> None:
     rng = np.random.default_rng(0)
     quiet = (rng.standard_normal(2 * SAMPLE_RATE) * 1e-3).astype(np.float32)

@@ -55,6 +55,16 @@ class Transcript:
     """Compute time, not audio length."""
 
 
+@dataclass(frozen=True)
+class PrefixCheck:
+    """How well a forced opening fits the audio, and what was said after it."""
+
+    score: float
+    """Mean log-probability of the prefix's tokens (0 is certain)."""
+    rest: str | None
+    """The transcript after the prefix; None when the score fell short."""
+
+
 class SpeechRecognizer(Protocol):
     """Mono float32 audio at 16 kHz in, text out; `hint` is the command vocabulary."""
 
@@ -218,17 +228,53 @@ class WhisperRecognizer:
                 text = " ".join(s.text for s in segments)
         return Transcript(text, segments, self.name, time.perf_counter() - started)
 
-    def _windowed(self, whisper: _Whisper, audio: Samples, hint: str) -> str:
+    def check_prefix(
+        self, samples: Samples, hint: str, prefix: str, min_score: float
+    ) -> PrefixCheck | None:
+        """How likely the transcript opens with `prefix` (mean log-probability of its tokens,
+        forced after the hint), and, when that reaches `min_score`, the words after it, decoded
+        with the prefix forced. For the wake check: Whisper's free choice may be "Take your
+        life" for a robotic "Oculi" that it still scores as likely."""
+        audio = mono(samples)
+        too_short = audio.size / SAMPLE_RATE < MIN_SPEECH_S or not np.any(audio)
+        if too_short or self.window_s is None or audio.size / SAMPLE_RATE > 29.0:
+            return None
+        whisper = _whisper(self.compute_type, self.cpu_threads)
+        tok = whisper.tokenizer
+        wanted = tok.encode(" " + prefix.strip())
+        with whisper.lock:
+            encoded, frames = self._encode(whisper, audio)
+            prompt = self._prompt(whisper, hint)
+            aligned = whisper.model.model.align(encoded, prompt, [wanted], frames)[0]
+            probabilities = np.clip(np.asarray(aligned.text_token_probs), 1e-9, 1.0)
+            score = float(np.mean(np.log(probabilities)))
+            if score < min_score:
+                return PrefixCheck(score, None)
+            rest = self._decode(whisper, encoded, prompt + wanted, audio.size / SAMPLE_RATE)
+        return PrefixCheck(score, rest)
+
+    def _encode(self, whisper: _Whisper, audio: Samples) -> tuple[Any, int]:
+        """The encoder output over the shortened window, and the frames that hold audio."""
         assert self.window_s is not None
         duration = audio.size / SAMPLE_RATE
         window = min(30.0, max(self.window_s, duration + 1.0))
         frames = 2 * round(window * 50)
         padded = np.pad(audio, (0, max(0, frames * 160 - audio.size)))
         features = whisper.model.feature_extractor(padded)[:, :frames]
-        encoded = whisper.model.encode(features)
+        return whisper.model.encode(features), min(frames, round(duration * 100))
+
+    def _prompt(self, whisper: _Whisper, hint: str) -> list[int]:
         tok = whisper.tokenizer
         previous = tok.encode(" " + hint.strip()) if hint.strip() else []
-        prompt = whisper.model.get_prompt(tok, previous, without_timestamps=True)
+        prompt: list[int] = whisper.model.get_prompt(tok, previous, without_timestamps=True)
+        return prompt
+
+    def _windowed(self, whisper: _Whisper, audio: Samples, hint: str) -> str:
+        encoded, _ = self._encode(whisper, audio)
+        return self._decode(whisper, encoded, self._prompt(whisper, hint), audio.size / SAMPLE_RATE)
+
+    def _decode(self, whisper: _Whisper, encoded: Any, prompt: list[int], duration: float) -> str:
+        tok = whisper.tokenizer
         budget = 10 + int(8 * duration)
         result = whisper.model.model.generate(
             encoded, [prompt], beam_size=self.beam_size,
