@@ -26,6 +26,7 @@ from oculi.events import (
     GpsFix,
     Intent,
     QrSeen,
+    RecordingState,
     SpeechOut,
     TextInput,
     Touch,
@@ -78,6 +79,9 @@ SAMPLES: dict[str, Event] = {
     ),
     "speech_out": SpeechOut(t=T, text="Hello", wav=b"RIFF\x00\x01\x02\xfe", duration_s=0.5),
     "error": ErrorEvent(t=T, stage="vision", message="cannot read frame"),
+    "recording_state": RecordingState(
+        t=T, camera=True, microphone=False, recipient="shop", reason="frame released to shop"
+    ),
 }
 
 ANSWER_WITHOUT_CARD = Answer(t=T, app="system", action="help", speech="Ask me a price.")

@@ -266,6 +266,22 @@ class SpeechOut(Event):
 
 @_register
 @dataclass(frozen=True, kw_only=True)
+class RecordingState(Event):
+    """What is being captured for someone right now: the device's recording indicator follows it."""
+
+    kind: ClassVar[str] = "recording_state"
+    camera: bool
+    """A camera frame is being taken or handed to a recipient."""
+    microphone: bool
+    """A recording of the microphone is being handed to a recipient."""
+    recipient: str = ""
+    """Who gets it: an app's name, or an LLM endpoint's host; empty when capture stops."""
+    reason: str = ""
+    """Why the state changed, in a few words (`frame released to shop`, `done`)."""
+
+
+@_register
+@dataclass(frozen=True, kw_only=True)
 class ErrorEvent(Event):
     """Something went wrong in a stage; the session carries on."""
 

@@ -16,8 +16,8 @@ import re
 import time
 import unicodedata
 from collections import deque
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,8 @@ from oculi.apps.sdk import (
     Reply,
     validate_args,
 )
-from oculi.events import Answer, Card, CardRow, ErrorEvent, Event, Intent
+from oculi.events import Answer, Card, CardRow, ErrorEvent, Event, Intent, RecordingState
+from oculi.privacy.gate import PrivacyGate, Recipient, Refused
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +106,7 @@ class Agent:
         index: ExampleIndex | None = None,
         llm: ChatClient | None = None,
         data_dir: Path | None = None,
+        privacy: PrivacyGate | None = None,
     ) -> None:
         self.apps = {app.name: app for app in apps}
         self.actions: dict[str, ActionSpec] = {}
@@ -115,6 +117,8 @@ class Agent:
         self.index = index
         self.llm = llm
         self.data_dir = data_dir
+        self.privacy = privacy or PrivacyGate.for_data_dir(data_dir)
+        """Every frame an action reads goes through it (`_context`)."""
         self.scene = _Scene()
         self._last: dict[str, Mapping[str, Any]] = {}
         self._history: deque[Answer] = deque(maxlen=HISTORY)
@@ -448,8 +452,10 @@ class Agent:
             text=text,
         )
         events: list[Event] = [intent]
-        context = self._context(call.spec, text, language, confirmed)
+        capture: list[Event] = []
+        context = self._context(call.spec, text, language, confirmed, capture)
         context.cancelled, context.own_voice = cancelled, own_voice
+        await self._prepare_frame(call.spec)
         try:
             reply = await self._run(call, context)
         except (ActionError, ArgumentError, PermissionDenied) as err:
@@ -462,6 +468,7 @@ class Agent:
             )
             said = f"The {call.spec.app} app ran into a problem."
             reply = message(said, "Something went wrong", said)
+        events.extend(capture)
         if reply.ask is not None and not cancelled:
             self._pending = _Pending(call, "wearer", path, confidence, text, missing=reply.ask)
         elif reply.confirm is not None and not (confirmed or cancelled):
@@ -478,6 +485,8 @@ class Agent:
             )
         speech = " ".join([*context._said, reply.speech]).strip()
         events.append(self._answer(intent, Reply(speech, reply.card, reply.data), language))
+        if any(isinstance(e, RecordingState) for e in capture):
+            events.append(RecordingState(camera=False, microphone=False, reason="done"))
         if reply.data:
             self._last[call.spec.app] = dict(reply.data)
         return events
@@ -490,8 +499,19 @@ class Agent:
             raise ActionError(f"{call.spec.tool_name} returned no reply")
         return result
 
-    def _context(self, spec: ActionSpec, text: str, language: str, confirmed: bool) -> Context:
+    def _context(
+        self,
+        spec: ActionSpec,
+        text: str,
+        language: str,
+        confirmed: bool,
+        capture: list[Event] | None = None,
+    ) -> Context:
+        """The action's context; the frame in view only through the privacy gate, when read
+        (what happened to it goes to `capture`)."""
         app = self.apps[spec.app]
+        seen = self.scene.in_view()
+        frame = seen.image if seen is not None else None
         return Context(
             app=spec.app,
             permissions=frozenset(app.permissions),
@@ -500,10 +520,42 @@ class Agent:
             confirmed=confirmed,
             last=self._last.get(spec.app, {}),
             data_dir=self.data_dir,
-            _in_view=self.scene.in_view(),
+            _in_view=replace(seen, image=None) if seen is not None else None,
+            _frame=self._gated(app, frame, capture) if frame is not None else None,
             _position=self.scene.position,
             _llm=self._complete if self.llm is not None else None,
         )
+
+    def _gated(
+        self, app: App, frame: bytes, capture: list[Event] | None
+    ) -> Callable[[], bytes | None]:
+        """The frame as the privacy gate releases it to `app`; a refusal is an error event and
+        no image, a release turns the recording indicator on until the action ends."""
+        notes: list[Event] = capture if capture is not None else []
+
+        def release() -> bytes | None:
+            try:
+                released = self.privacy.release(frame, _recipient(app))
+            except Refused as err:
+                notes.append(ErrorEvent(stage="privacy", message=str(err)))
+                return None
+            blurred = f", {released.faces} face(s) blurred" if released.faces else ""
+            reason = f"frame released to {app.name}{blurred}"
+            notes.append(
+                RecordingState(camera=True, microphone=False, recipient=app.name, reason=reason)
+            )
+            return released.data
+
+        return release
+
+    async def _prepare_frame(self, spec: ActionSpec) -> None:
+        """Blur the frame in view ahead, in a thread, for an app that would get it blurred."""
+        seen = self.scene.in_view()
+        if seen is None or seen.image is None:
+            return
+        to = _recipient(self.apps[spec.app])
+        if self.privacy.refusal(to) is None and self.privacy.blurs(to):
+            await asyncio.to_thread(self.privacy.prepare, seen.image)
 
     def _failed(
         self,
@@ -696,6 +748,12 @@ _QUESTIONS = {
     "amount": ("How much?", "多少钱？"),
     "date": ("On which day?", "哪一天？"),
 }
+
+
+def _recipient(app: App) -> Recipient:
+    if app.third_party:
+        return Recipient(app.name, frozenset(app.permissions), "third_party")
+    return Recipient(app.name, frozenset(app.permissions))
 
 
 def _ask_for(argument: str, language: str) -> str:

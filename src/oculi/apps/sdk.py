@@ -9,6 +9,7 @@ is, keep its own files — and nothing else: no hardware, no other app's data.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import re
 import types
@@ -92,6 +93,8 @@ class Context:
     """This app's previous result (`Reply.data`), for follow-ups such as 'and the cheaper one?'."""
     data_dir: Path | None = None
     _in_view: InView | None = None
+    _frame: Callable[[], bytes | None] | None = None
+    """The frame in view, through the privacy gate: called once, on the first `in_view`."""
     _position: Position | None = None
     _llm: Callable[[str, str], Awaitable[str]] | None = None
     _said: list[str] = field(default_factory=list)
@@ -106,6 +109,11 @@ class Context:
     @property
     def in_view(self) -> InView | None:
         self._need("camera", "what is in view")
+        if self._frame is not None:
+            release, self._frame = self._frame, None
+            image = release()
+            if image is not None:
+                self._in_view = dataclasses.replace(self._in_view or InView(), image=image)
         return self._in_view
 
     @property
@@ -231,6 +239,9 @@ class App:
     """Of `PERMISSIONS`: what the app's actions may reach through their context."""
     risky: bool = False
     """Every action of the app needs confirmation (payments)."""
+    third_party: bool = False
+    """Runs outside Oculi (an MCP server): camera frames reach it only as the wearer's privacy
+    settings allow, with faces blurred."""
     intents_file: Path | None = None
     """The app's phrasings (hassil templates EN/ZH and labelled examples), beside its code."""
 

@@ -17,6 +17,7 @@ from oculi.audio.asr import ASR_ENGINES
 from oculi.audio.beamform import BEAMFORMERS
 from oculi.audio.tts import MAX_RATE_WPM, MIN_RATE_WPM, SPEECH_ENGINES
 from oculi.errors import ConfigError
+from oculi.privacy.settings import SHARING
 
 PROFILES = ("s1", "g1")
 ENV_PREFIX = "OCULI_"
@@ -105,6 +106,11 @@ _SCHEMA: dict[str, _Key] = {
     "maps.avoid_steps": _Key(bool, False),
     "apps.openflights_dir": _Key(str, ""),
     "apps.mcp": _Key(dict, {}, check=lambda v: _valid_mcp(v), rule=_MCP_RULE),
+    "privacy.frames": _Key(str, "all", allowed=SHARING),
+    "privacy.recordings": _Key(str, "first_party", allowed=SHARING),
+    "privacy.blur_third_party": _Key(bool, True),
+    "privacy.blur_first_party": _Key(bool, False),
+    "privacy.audit_log": _Key(bool, True),
     "server.host": _Key(str, "127.0.0.1"),
     "server.port": _Key(int, 8750, check=lambda v: 0 <= v <= 65535, rule="0..65535 (0: any free)"),
     "server.store_path": _Key(str, ""),

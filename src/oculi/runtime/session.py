@@ -20,6 +20,7 @@ from oculi.audio.tts import SpeechEngine, make_speech_engine
 from oculi.audio.voice import VoicePipeline, VoiceSettings, make_wake
 from oculi.events import Event
 from oculi.hud.stage import HudStage
+from oculi.privacy.gate import PrivacyGate
 from oculi.runtime.bus import EventBus
 from oculi.runtime.config import Config
 from oculi.runtime.profile import Profile, load_profile
@@ -89,7 +90,8 @@ class Session:
                     config.get("agent.llm_timeout_s"),
                 )
             )
-        return Agent(apps, parser, index, llm, data_dir=config.data_dir)
+        privacy = PrivacyGate.from_config(config)
+        return Agent(apps, parser, index, llm, data_dir=config.data_dir, privacy=privacy)
 
     def _voice_stage(self, parser: IntentParser) -> VoiceStage:
         config = self.config

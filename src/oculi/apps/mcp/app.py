@@ -68,6 +68,8 @@ class _Failure(Exception):
 class McpApp(App):
     """One MCP server as an app: its tools are the actions, its config entry the manifest."""
 
+    third_party = True
+
     def __init__(
         self,
         name: str,
