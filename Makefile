@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: demo test lint typecheck unit bench clean
+.PHONY: demo test lint typecheck unit bench clean debian-packages
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Oculi needs Python 3.11 or newer")'
@@ -30,11 +30,23 @@ lint: $(VENV)/.installed-dev
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
-unit: $(VENV)/.installed-dev
+# Debian packages some tests use: the system Chromium for the emulator's browser tests
+# (Playwright cannot download browsers here), zbar for the second barcode reader, a CJK font for
+# Chinese cards. Installed when missing; without them those tests skip and say why.
+APT := apt-get install -y -q
+debian-packages:
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
+	  $(APT) chromium || sudo $(APT) chromium || echo "no chromium: browser tests will skip"
+	@ldconfig -p 2>/dev/null | grep -q libzbar || \
+	  $(APT) libzbar0 || sudo $(APT) libzbar0 || echo "no libzbar0: zbar tests will skip"
+	@fc-list 2>/dev/null | grep -qi wqy || \
+	  $(APT) fonts-wqy-microhei || sudo $(APT) fonts-wqy-microhei || echo "no CJK font"
+
+unit: $(VENV)/.installed-dev debian-packages
 	$(BIN)/pytest
 
 bench: $(VENV)/.installed
 	$(BIN)/oculi bench
 
 clean:
-	rm -rf $(VENV) oculi-demo-out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) oculi-demo-out test-artifacts .pytest_cache .mypy_cache .ruff_cache
