@@ -43,24 +43,32 @@ def run(runs: int, advance: Callable[[], None], options: dict[str, str]) -> list
         f"{day.name} on {profile_name}: projected battery life (model)",
         ["placement", "day J", "average mW", "hours"],
     )
-    for label, policy in POLICIES:
+    dominant = ""
+    for label, base in POLICIES:
+        policy = day.policy(base)
         results = {}
         for name in day.scenarios:
             path = Path(str(shipped.joinpath(f"{name}.yaml")))
             results[name] = power_run(config, path, policy)
-        projection = project_day(day, profile, results, naive=policy.naive)
-        average_mw = projection.joules / (day.hours * 3600) * 1000
+        projection = project_day(day, profile, results, policy)
         table.rows.append(
-            [label, round(projection.joules, 1), round(average_mw, 1), round(projection.hours, 1)]
+            [
+                label,
+                round(projection.joules, 1),
+                round(projection.average_mw, 1),
+                round(projection.hours, 1),
+            ]
         )
+        ranked = sorted(projection.components.items(), key=lambda kv: -kv[1])
+        dominant = ", ".join(f"{k} {v / projection.joules:.0%}" for k, v in ranked[:4])
         advance()
     table.notes.append(
         f"target: ≥ 9 h with the scheduler on s1; reviewers report "
         f"~{REPORTED_S1_HOURS:g} h of mixed use for the Quark S1"
     )
     table.notes.append(
-        "model figures, not measurements: the always-on floor and the display "
-        "dominate; chip figures are partly estimates (see the profile files)"
+        "model figures, not measurements; chip figures are partly estimates (see the profile "
+        f"files). Energy by component under (c): {dominant}"
     )
     return [table, _overhead(profile_name, max(runs, 1) * 2000)]
 

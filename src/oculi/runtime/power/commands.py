@@ -79,12 +79,21 @@ def _print_run(run: Any) -> None:
     )
     console.print(f"placements: {placed}")
     console.print(f"main SoC wakes: {totals.soc_wakes} · camera wakes: {totals.camera_wakes}")
+    if totals.degraded_events:
+        console.print(
+            f"low battery ({totals.degraded_events} events): {totals.frames_dropped} burst "
+            f"frame(s) not taken, {totals.cards_suppressed} card(s) not drawn (display off, "
+            "answers spoken), heavy work offloaded where cheaper, no cloud",
+            style="yellow",
+        )
     console.print(
         f"projected battery life for a day shaped like this scenario: [bold]{run.hours:.1f} h[/] "
-        f"on {run.battery_joules / 3600:.2f} Wh (model figures, not measurements)"
+        f"on {run.battery_joules / 3600:.2f} Wh delivered to the loads (model figures, not "
+        "measurements)"
     )
     if not run.passed:
-        console.print("note: the scenario's expectations did not all pass", style="yellow")
+        why = " (cards were expected, but the display was off)" if totals.cards_suppressed else ""
+        console.print(f"note: the scenario's expectations did not all pass{why}", style="yellow")
 
 
 def _day(args: argparse.Namespace, config: Config, policy: Policy) -> int:
@@ -93,14 +102,18 @@ def _day(args: argparse.Namespace, config: Config, policy: Policy) -> int:
     from oculi.runtime.profile import load_profile
 
     day = load_day(args.day)
+    policy = day.policy(policy)
     shipped = resources.files("oculi").joinpath("scenarios")
     runs = {}
     for name in day.scenarios:
         path = Path(str(shipped.joinpath(f"{name}.yaml")))
         if not path.is_file():
-            raise OculiError(f"{day.where}: scenario {name!r} is not shipped in oculi/scenarios")
+            raise OculiError(
+                f"{day.where}: field 'activities.*.scenario': {name!r} is not shipped in "
+                "oculi/scenarios"
+            )
         runs[name] = power_run(config, path, policy, args.battery / 100)
-    projection = project_day(day, load_profile(config.profile), runs, naive=policy.naive)
+    projection = project_day(day, load_profile(config.profile), runs, policy)
     if args.json:
         print(json.dumps(projection.to_json(), indent=2))
         return 0
@@ -115,9 +128,18 @@ def _day(args: argparse.Namespace, config: Config, policy: Policy) -> int:
     table.add_row("[bold]day[/]", "", f"[bold]{projection.joules:.1f}[/]", "")
     console.print(table)
     console.print(
+        "by component: "
+        + ", ".join(
+            f"{name} {joules:.0f} J ({joules / projection.joules:.0%})"
+            for name, joules in sorted(projection.components.items(), key=lambda kv: -kv[1])
+            if joules > 0
+        )
+    )
+    console.print(
         f"projected battery life: [bold]{projection.hours:.1f} h[/] of days like this "
-        f"({projection.battery_joules / 3600:.2f} Wh; {projection.swaps} pack swap(s) for the "
-        f"{day.hours:g} h day). Reviewers report ~{REPORTED_S1_HOURS:g} h of mixed use for the "
+        f"({projection.battery_joules / 3600:.2f} Wh delivered to the loads; "
+        f"{projection.swaps} pack swap(s) for the {day.hours:g} h day). Reviewers report "
+        f"~{REPORTED_S1_HOURS:g} h of mixed use for the "
         "Quark S1; ours is a model with estimated chip figures, not a measurement."
     )
     return 0

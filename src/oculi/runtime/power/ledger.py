@@ -29,6 +29,8 @@ from oculi.events import (
 )
 from oculi.runtime.bus import EventBus, StageTiming
 from oculi.runtime.power.battery import Battery
+from oculi.runtime.power.governor import PowerGovernor
+from oculi.runtime.power.model import PowerModel
 from oculi.runtime.power.scheduler import LOW_POWER, MAIN_SOC, Placement, Policy, Scheduler, Work
 from oculi.runtime.profile import Profile
 
@@ -44,6 +46,8 @@ SMALL_MESSAGE_BYTES = 2000
 PAUSE_S = {"text_input": 3.0, "video_frame": 0.5, "gaze": 0.5, "touch": 1.0, "utterance": 1.5}
 """Virtual seconds the wearer takes before each kind of input (an estimate of real use)."""
 GPS_DEFAULT_S = 5.0
+BACKGROUND_WAKE_MS = 50.0
+"""Main-SoC work per background wake-up (a relayed notification, a sync)."""
 SENSOR_KINDS = frozenset({*PAUSE_S, "gps_fix", "audio_chunk"})
 
 
@@ -103,6 +107,8 @@ class LedgerTotals:
     soc_wakes: int
     camera_wakes: int
     frames_dropped: int
+    cards_suppressed: int
+    """Answers whose card was not drawn: the display was off for a low battery."""
     battery_swaps: int
     battery_level: float
     host_ms: dict[str, float]
@@ -136,6 +142,7 @@ class LedgerTotals:
             "soc_wakes": self.soc_wakes,
             "camera_wakes": self.camera_wakes,
             "frames_dropped": self.frames_dropped,
+            "cards_suppressed": self.cards_suppressed,
             "battery_swaps": self.battery_swaps,
             "battery_level": round(self.battery_level, 4),
             "degraded_events": self.degraded_events,
@@ -154,13 +161,14 @@ class EnergyLedger:
         self.policy = policy or Policy()
         self.battery = Battery(self.model.battery, level)
         self.scheduler = Scheduler(self.model, self.policy, self.battery)
+        self.governor = PowerGovernor(self.scheduler, clock=lambda: self.clock)
+        """Applies the scheduler's decisions to the session's stages (see `attach`)."""
         self.entries: list[Entry] = []
         self.placements: list[Placement] = []
         self.clock = 0.0
         self._cursor = 0.0
         self._speech_until = 0.0
         self._last_gps: float | None = None
-        self._last_frame: float | None = None
         self._soc = _Awake()
         self._camera = _Awake()
         self._card: _Card | None = None
@@ -169,16 +177,22 @@ class EnergyLedger:
         self._bus: EventBus | None = None
         self._last_timing: StageTiming | None = None
         self._standby_to = 0.0
-        self.frames_dropped = 0
         self.degraded_events = 0
         self.host_ms: dict[str, float] = defaultdict(float)
         if self.policy.naive:
             self._soc.until = math.inf
 
-    def attach(self, session: Any) -> None:
-        """Listen on a `Session` (anything with `listen` and a `bus`)."""
+    def attach(self, session: Any, govern: bool = True) -> None:
+        """Listen on a `Session` (anything with `listen` and a `bus`) and, unless told not to,
+        govern its stages, so that what the scheduler decides is what the pipeline runs."""
         self._bus = session.bus
         session.listen(self.on_event)
+        if govern:
+            self.governor.attach(session)
+
+    @property
+    def frames_dropped(self) -> int:
+        return self.governor.frames_dropped
 
     def on_event(self, event: Event) -> None:
         self._drain_timings()
@@ -233,11 +247,8 @@ class EnergyLedger:
         camera, size = self.model.camera, self.profile.camera
         if camera is None or size is None:
             return
-        since = None if self._last_frame is None else self.clock - self._last_frame
-        if not self.scheduler.accept_frame(since):
-            self.frames_dropped += 1
+        if not self.governor.admit_frame(event):
             return
-        self._last_frame = self.clock
         woken, _ = self._camera.extend(self._cursor, 0.0, camera.linger_s)
         joules = camera.frame_energy_mj(size.width, size.height) / 1000
         if woken:
@@ -258,9 +269,10 @@ class EnergyLedger:
         if self.model.display is None:
             return
         self._close_card(self._cursor)
-        seconds = self.scheduler.card_seconds(event.seconds)
         app = self._app or UNATTRIBUTED_APP
-        self._card = _Card(self._cursor, seconds, self.scheduler.brightness(), app, not self._app)
+        self._card = _Card(
+            self._cursor, event.seconds, self.scheduler.brightness(), app, not self._app
+        )
 
     def _on_speech(self, event: SpeechOut) -> None:
         seconds = event.duration_s
@@ -376,6 +388,7 @@ class EnergyLedger:
         if self.policy.naive:
             # everything on the SoC: it stays awake to run wake word + VAD
             parts.append((listen_component, "voice", listen_tier, m.main_soc.idle_mw))
+        parts.append(("main_soc", "background", MAIN_SOC, background_mw(m, self.policy.naive)))
         for component, stage, tier, mw in parts:
             self._book(component, stage, tier, mw * seconds / 1000, t0, until, app=STANDBY_APP)
         self._standby_to = until
@@ -402,11 +415,21 @@ class EnergyLedger:
             soc_wakes=self._soc.wakes,
             camera_wakes=self._camera.wakes,
             frames_dropped=self.frames_dropped,
+            cards_suppressed=self.governor.cards_suppressed,
             battery_swaps=self.battery.swaps,
             battery_level=self.battery.level,
             host_ms=dict(self.host_ms),
             degraded_events=self.degraded_events,
         )
+
+
+def background_mw(model: PowerModel, naive: bool = False) -> float:
+    """The main SoC's unasked-for wake-ups (notifications, sync) as an average power; a SoC
+    that never sleeps pays only their work, not the wake-up and the linger."""
+    soc = model.main_soc
+    busy = (soc.active_mw - soc.idle_mw) * BACKGROUND_WAKE_MS / 1000
+    each = busy if naive else busy + soc.wake_mj + soc.idle_mw * soc.linger_s
+    return soc.background_wakes_per_hour * each / 3600
 
 
 def speech_seconds(text: str) -> float:

@@ -19,14 +19,25 @@ class BatteryModel:
     packs: int
     voltage_v: float
     swappable: bool
+    usable_fraction: float = 1.0
+    """Of the rated charge, what the device draws before it cuts off (and as the cell ages)."""
+    converter_efficiency: float = 1.0
+    """The PMIC's DC-DC converters: of the energy leaving the cell, what reaches the loads."""
 
     @property
-    def joules(self) -> float:
+    def nominal_joules(self) -> float:
+        """The label's energy: capacity × voltage, all packs."""
         return self.capacity_mah * self.packs * self.voltage_v * 3.6
 
     @property
+    def joules(self) -> float:
+        """What the loads the ledger books can draw from all packs, full to cut-off."""
+        return self.pack_joules * self.packs
+
+    @property
     def pack_joules(self) -> float:
-        return self.capacity_mah * self.voltage_v * 3.6
+        rated = self.capacity_mah * self.voltage_v * 3.6
+        return rated * self.usable_fraction * self.converter_efficiency
 
 
 @dataclass(frozen=True)
@@ -41,6 +52,8 @@ class Chip:
     wake_ms: float = 0.0
     linger_s: float = 0.0
     """How long the chip stays awake after its last work before it is put back to sleep."""
+    background_wakes_per_hour: float = 0.0
+    """Wake-ups nobody asked for: notifications relayed by the phone, sync, keep-alives."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +65,8 @@ class CameraPower:
     linger_s: float
     burst_gap_s: float
     """Frames closer together than this form a burst (dropped in low-battery mode)."""
+    video_mw: float
+    """Sensor + ISP front end while recording video (the encoder is main-SoC work)."""
 
     def frame_energy_mj(self, width: int, height: int) -> float:
         """The listed figure, or the nearest listed resolution scaled by pixel count."""
@@ -79,6 +94,8 @@ class AudioPower:
     bone_mw: float
     """The bone-conduction sensor, switched on while the wearer speaks."""
     speaker_mw: float
+    stream_mw: float
+    """The Bluetooth audio link and codec on the low-power core while music or a call plays."""
 
 
 @dataclass(frozen=True)
@@ -108,6 +125,12 @@ class WorkCost:
     hud_ms: float
     tts_ms_per_s: float
     photo_ms: float
+    video_soc_share: float
+    """Fraction of the main SoC's active power that recording (ISP, encoder, storage) keeps busy."""
+    video_mbps: float
+    """Encoded video bitrate: what moving the clips to the phone costs."""
+    audio_ms_per_s: float
+    """Main-SoC time to decode and mix a second of audio, when the SoC plays it."""
 
 
 @dataclass(frozen=True)
@@ -135,6 +158,7 @@ def parse_power(data: Any, where: str) -> PowerModel:
         wake_mj=p.num("main_soc.wake_mj", zero=True),
         wake_ms=p.num("main_soc.wake_ms", zero=True),
         linger_s=p.num("main_soc.linger_s", zero=True),
+        background_wakes_per_hour=p.num("main_soc.background_wakes_per_hour", zero=True),
     )
     low = Chip(idle_mw=p.num("low_power.idle_mw"), active_mw=p.num("low_power.active_mw"))
     for name, chip in (("main_soc", soc), ("low_power", low)):
@@ -149,13 +173,18 @@ def parse_power(data: Any, where: str) -> PowerModel:
             packs=p.whole("battery.packs"),
             voltage_v=p.num("battery.voltage_v"),
             swappable=p.flag("battery.swappable"),
+            usable_fraction=p.num("battery.usable_fraction", most=1.0),
+            converter_efficiency=p.num("battery.converter_efficiency", most=1.0),
         ),
         low_power=low,
         main_soc=soc,
         camera=_camera(p) if p.has("camera") else None,
         display=_display(p) if p.has("display") else None,
         audio=AudioPower(
-            p.num("audio.air_mic_mw"), p.num("audio.bone_mw"), p.num("audio.speaker_mw")
+            air_mic_mw=p.num("audio.air_mic_mw"),
+            bone_mw=p.num("audio.bone_mw"),
+            speaker_mw=p.num("audio.speaker_mw"),
+            stream_mw=p.num("audio.stream_mw"),
         ),
         radio=RadioPower(
             ble_link_mw=p.num("radio.ble_link_mw"),
@@ -175,6 +204,9 @@ def parse_power(data: Any, where: str) -> PowerModel:
             hud_ms=p.num("work.hud_ms"),
             tts_ms_per_s=p.num("work.tts_ms_per_s"),
             photo_ms=p.num("work.photo_ms"),
+            video_soc_share=p.num("work.video_soc_share", zero=True, most=1.0),
+            video_mbps=p.num("work.video_mbps"),
+            audio_ms_per_s=p.num("work.audio_ms_per_s"),
         ),
     )
 
@@ -197,6 +229,7 @@ def _camera(p: _Reader) -> CameraPower:
         wake_ms=p.num("camera.wake_ms", zero=True),
         linger_s=p.num("camera.linger_s", zero=True),
         burst_gap_s=p.num("camera.burst_gap_s", zero=True),
+        video_mw=p.num("camera.video_mw"),
     )
 
 

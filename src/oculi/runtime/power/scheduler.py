@@ -104,8 +104,14 @@ class Scheduler:
 
     @property
     def degraded(self) -> bool:
-        """Low battery: no camera bursts, shorter and dimmer cards, no cloud."""
+        """Low battery: no camera bursts, the display off (answers spoken), work sent to the
+        phone whenever that is cheaper, even if slower; no cloud."""
         return self.battery.level < self.policy.low_battery
+
+    @property
+    def latency_target_ms(self) -> float:
+        """On a low battery the wearer waits up to twice as long rather than lose the glasses."""
+        return self.policy.latency_target_ms * (2.0 if self.degraded else 1.0)
 
     def place(self, work: Work, soc_awake: bool) -> Placement:
         stage = work.stage
@@ -118,7 +124,7 @@ class Scheduler:
         if stage in ALWAYS_ON:
             return self._cost(work, LOW_POWER, soc_awake, "always-on path")
         options = [self._cost(work, tier, soc_awake, "") for tier in self._allowed(stage)]
-        in_time = [p for p in options if p.latency_ms <= self.policy.latency_target_ms]
+        in_time = [p for p in options if p.latency_ms <= self.latency_target_ms]
         if in_time:
             best = min(in_time, key=lambda p: (p.energy_mj, TIERS.index(p.tier)))
             why = "least energy within the latency target"
@@ -168,14 +174,13 @@ class Scheduler:
                 latency += m.phone.rtt_ms
         return Placement(work.stage, tier, latency, 0.0, radio_mj, radio, radio_mj, reason=reason)
 
-    def card_seconds(self, seconds: float) -> float:
-        return seconds / 2 if self.degraded else seconds
+    def display_on(self) -> bool:
+        """Cards are drawn only while the battery is above the low mark."""
+        return self.model.display is not None and not self.degraded
 
     def brightness(self) -> float:
         display = self.model.display
-        if display is None:
-            return 0.0
-        return display.brightness * (0.6 if self.degraded else 1.0)
+        return display.brightness if display is not None and not self.degraded else 0.0
 
     def accept_frame(self, since_last_s: float | None) -> bool:
         """In low-battery mode a frame that follows another within a burst gap is not taken."""
