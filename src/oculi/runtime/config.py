@@ -15,6 +15,7 @@ from typing import Any
 
 from oculi.audio.asr import ASR_ENGINES
 from oculi.audio.beamform import BEAMFORMERS
+from oculi.audio.suppress import SUPPRESSORS
 from oculi.audio.tts import MAX_RATE_WPM, MIN_RATE_WPM, SPEECH_ENGINES
 from oculi.errors import ConfigError
 from oculi.privacy.settings import SHARING
@@ -89,6 +90,18 @@ _SCHEMA: dict[str, _Key] = {
     "voice.beamformer": _Key(str, "mvdr", allowed=BEAMFORMERS),
     "voice.bone_fusion": _Key(bool, True),
     "voice.asr_engine": _Key(str, "whisper", allowed=ASR_ENGINES),
+    "voice.asr_url": _Key(
+        str,
+        "",
+        check=lambda v: v == "" or v.startswith(("http://", "https://")),
+        rule="'' or an http(s):// base URL (its /v1/audio/transcriptions is used)",
+    ),
+    "voice.asr_model": _Key(str, "whisper-1"),
+    "voice.asr_api_key_env": _Key(str, "OCULI_ASR_API_KEY"),
+    "voice.asr_timeout_s": _Key(float, 5.0, check=lambda v: 0 < v <= 60, rule="0..60 s"),
+    "voice.asr_language": _Key(str, "en"),
+    "voice.asr_fallback": _Key(bool, True),
+    "voice.suppression": _Key(str, "off", allowed=SUPPRESSORS),
     "voice.own_voice_threshold": _Key(float, 0.5, check=lambda v: 0 <= v <= 1, rule="0..1"),
     "voice.push_to_talk_seconds": _Key(
         float, 8.0, check=lambda v: 0 <= v <= 60, rule="0..60 seconds"
@@ -130,6 +143,14 @@ _SCHEMA: dict[str, _Key] = {
         int, 500, check=lambda v: 1 <= v <= 100_000, rule="1..100000 events"
     ),
     "server.handshake_timeout_s": _Key(float, 10.0, check=lambda v: 0 < v <= 120, rule="0..120 s"),
+    "server.redis_url": _Key(
+        str,
+        "",
+        check=lambda v: v == "" or v.startswith(("redis://", "rediss://", "unix://")),
+        rule="empty, or redis://HOST:PORT[/DB], rediss://… or unix://PATH",
+    ),
+    "server.lease_s": _Key(float, 10.0, check=lambda v: 0.5 <= v <= 600, rule="0.5..600 s"),
+    "server.handover_s": _Key(float, 5.0, check=lambda v: 0 <= v <= 60, rule="0..60 s"),
 }
 """`apps.mcp` is a table of tables: `[apps.mcp.NAME]` with `command = [...]` (stdio) or
 `url = "http://..."` (streamable HTTP), and optional `permissions` and `description`."""

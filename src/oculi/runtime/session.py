@@ -13,11 +13,11 @@ from oculi.agent.parser import IntentParser
 from oculi.agent.stage import AgentStage
 from oculi.apps.registry import session_apps
 from oculi.apps.sdk import App
-from oculi.audio.listen import shared_recognizer
+from oculi.audio.listen import recognizer_from, voice_settings_from
 from oculi.audio.speech_stage import SpeechStage
 from oculi.audio.stage import VoicePolicy, VoiceStage
 from oculi.audio.tts import SpeechEngine, make_speech_engine
-from oculi.audio.voice import VoicePipeline, VoiceSettings, make_wake
+from oculi.audio.voice import VoicePipeline, make_wake
 from oculi.events import Event
 from oculi.hud.stage import HudStage
 from oculi.privacy.gate import PrivacyGate
@@ -102,19 +102,13 @@ class Session:
         # lower-case fragments doubled the false rejects at 0 dB babble (bench voice)
         commands = parser.vocabulary("en", max_chars=70)
         hint = f"{phrase.title()}. " + " ".join(f"{c[:1].upper()}{c[1:]}?" for c in commands)
-        settings = VoiceSettings(
-            beamformer=config.get("voice.beamformer"),
-            bone_fusion=config.get("voice.bone_fusion"),
-            own_voice_threshold=config.get("voice.own_voice_threshold"),
-            wake_phrase=phrase,
-            hint=hint,
-        )
-        engine = config.get("voice.asr_engine")
+        settings = voice_settings_from(config, hint)
+        recognizer = recognizer_from(config)
 
         def pipeline(channels: int) -> VoicePipeline:
             return VoicePipeline(
                 self.profile.microphones,
-                shared_recognizer(engine),
+                recognizer,
                 make_wake(settings),
                 settings,
                 channels=channels,
