@@ -120,7 +120,8 @@ def _run(
     mics = profile.microphones
     parser = IntentParser([ShopApp.intents_file] if ShopApp.intents_file else [])
     recognizer = shared_recognizer()
-    stage = next(s for s in session.bus.stages if isinstance(s, VoiceStage))
+    stages = [getattr(s, "stage", s) for s in session.bus.stages]  # unwrap the governor's
+    stage = next(s for s in stages if isinstance(s, VoiceStage))
     settings = stage.new_pipeline(mics.channels).settings
     bank = NoiseBank()
     commands = _commands()

@@ -23,6 +23,7 @@ from oculi.hud.stage import HudStage
 from oculi.privacy.gate import PrivacyGate
 from oculi.runtime.bus import EventBus
 from oculi.runtime.config import Config
+from oculi.runtime.power.governor import PowerGovernor
 from oculi.runtime.profile import Profile, load_profile
 from oculi.services.catalog import Catalog, open_catalog
 from oculi.vision.stage import VisionStage
@@ -69,6 +70,10 @@ class Session:
                 ),
             ]
         )
+        self.power: PowerGovernor | None = None
+        """Low-battery decisions applied to the stages; feed it the fuel gauge (`set_level`)."""
+        if self.profile.power is not None:
+            PowerGovernor.for_model(self.profile.power).attach(self)
 
     def _agent(self, apps: list[App], parser: IntentParser) -> Agent:
         config = self.config

@@ -115,8 +115,11 @@ class PowerGovernor:
         return [s if isinstance(s, GovernedStage) else GovernedStage(s, self) for s in stages]
 
     def attach(self, session: Any) -> PowerGovernor:
-        """Govern a `Session`'s pipeline in place: `self.power = governor.attach(self)`."""
-        session.bus.stages = self.govern(session.bus.stages)
+        """Govern a `Session`'s pipeline in place, taking over from any governor before it (a
+        replay's ledger replaces the session's live one): `session.power` is this one."""
+        stages = [s.stage if isinstance(s, GovernedStage) else s for s in session.bus.stages]
+        session.bus.stages = self.govern(stages)
+        session.power = self
         return self
 
 
