@@ -111,11 +111,13 @@ class Session:
         recognizer = recognizer_from(config)
 
         def pipeline(channels: int) -> VoicePipeline:
+            # built on the first audio, under the battery level of that moment
+            plan = settings if self.power is None else self.power.voice_settings(settings)
             return VoicePipeline(
                 self.profile.microphones,
                 recognizer,
-                make_wake(settings),
-                settings,
+                make_wake(plan),
+                plan,
                 channels=channels,
             )
 
