@@ -35,8 +35,10 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         yield Served(thread, config)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
+    """Per module, not per session: Playwright's sync API keeps an event loop running in this
+    thread while it is open, and every later test that calls `asyncio.run` would fail."""
     executable = shutil.which("chromium") or shutil.which("chromium-browser")
     if executable is None:
         pytest.skip("no chromium on this machine (Debian: apt-get install chromium)")
