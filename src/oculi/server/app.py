@@ -2,7 +2,8 @@
 
 Store work runs on one thread (`StoreThread`); runtime sessions are built off the event loop, one
 at a time; everything else is the event loop's. `serve` runs it with uvicorn, `ServerThread`
-runs it inside another program (tests, benchmarks).
+runs it inside another program (tests, benchmarks). Several `oculi serve` processes may share one
+store (and a Redis, `server.redis_url`) behind a load balancer: see `hub.py`.
 """
 
 from __future__ import annotations
@@ -34,8 +35,9 @@ from oculi.runtime.session import Session
 from oculi.server.connection import DeviceConnection
 from oculi.server.devices import DeviceRegistry
 from oculi.server.handshake import Context
-from oculi.server.hub import SessionHub
+from oculi.server.hub import Ownership, SessionHub, new_instance_id
 from oculi.server.pairing import PairingCode
+from oculi.server.peers import make_peers
 from oculi.server.protocol import PROTOCOL, Limits
 from oculi.server.store import SessionStore, StoreThread
 
@@ -55,6 +57,14 @@ def limits_from(config: Config) -> Limits:
     keys = ("max_text_bytes", "max_binary_bytes", "window", "resume_s", "stall_s",
             "max_pending_inputs", "handshake_timeout_s", "pairing_ttl_s")  # fmt: skip
     return Limits(**{key: config.get(f"server.{key}") for key in keys})
+
+
+def ownership_from(config: Config, instance: str | None = None) -> Ownership:
+    return Ownership(
+        instance or new_instance_id(),
+        lease_s=config.get("server.lease_s"),
+        handover_s=config.get("server.handover_s"),
+    )
 
 
 def store_path(config: Config) -> Path:
@@ -83,9 +93,11 @@ class DeviceServer:
         reap_every_s: float = 5.0,
         warm_up: bool = True,
         on_ready: Callable[[], None] | None = None,
+        ownership: Ownership | None = None,
     ) -> None:
         self.config = config
         self.limits = limits or limits_from(config)
+        self.ownership = ownership or ownership_from(config)
         self.store_path = store or store_path(config)
         self.pairing = PairingCode(self.limits.pairing_ttl_s)
         self.pairing_code = self.pairing.issue(clock(), pairing_code)
@@ -119,11 +131,20 @@ class DeviceServer:
         if self._warm_up:  # the first session would otherwise pay for loading shared models
             runtime = await self._runtime_off_loop()
             runtime.close()
+        peers = make_peers(self.config.get("server.redis_url"), self.ownership.instance)
         hub = SessionHub(
             store, db, self._make_runtime, self.limits, profile=self.config.profile,
-            clock=self._clock, reap_every_s=self._reap_every_s,
+            clock=self._clock, reap_every_s=self._reap_every_s, ownership=self.ownership,
+            peers=peers,
         )  # fmt: skip
-        hub.start()
+        try:
+            await hub.start()
+        except Exception as err:
+            await hub.close()
+            await db.run(store.close)
+            await db.run(devices.close)
+            db.shutdown()
+            raise ServerError(f"cannot start the server: {err}") from err
         self.hub = hub
         self._context = Context(hub, devices, db, self.pairing, self.limits, self._clock)
         if self._on_ready:
@@ -148,6 +169,7 @@ class DeviceServer:
         return JSONResponse({
             "status": "ok", "protocol": PROTOCOL, "sessions": len(sessions),
             "connected": sum(s.connection is not None for s in sessions),
+            "instance": self.ownership.instance,
         })  # fmt: skip
 
     async def _new_pairing_code(self, request: Request) -> JSONResponse:
@@ -275,8 +297,12 @@ def _log_to_console() -> None:
 
 
 def _write_token(path: Path, token: str) -> None:
+    """Written aside and renamed into place: processes starting together on one data folder
+    do not trip over each other (the last one's token is the file's)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.unlink(missing_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    aside = path.with_name(f".{path.name}.{os.getpid()}")
+    aside.unlink(missing_ok=True)
+    fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
         handle.write(token)
+    os.replace(aside, path)

@@ -2,7 +2,9 @@
 
 It lives across connections: a connection attaches to it, feeds it the device's messages and
 pumps its outbox; when the connection drops, the session keeps working through what it was given
-and keeps what it made until the device is back (or the resume window passes).
+and keeps what it made until the device is back (or the resume window passes). Every store write
+carries the session's claim: when another server process has taken the session over, the write
+is refused and the session reports itself lost (`on_lost`) instead of writing into it.
 """
 
 from __future__ import annotations
@@ -20,7 +22,13 @@ from oculi.server.errors import ProtocolError
 from oculi.server.frames import output_frame
 from oculi.server.inbox import InputQueue
 from oculi.server.protocol import Limits, dumps
-from oculi.server.store import OutMessage, SessionRecord, SessionStore, StoreThread
+from oculi.server.store import (
+    OutMessage,
+    SessionRecord,
+    SessionStore,
+    StoreThread,
+    Superseded,
+)
 
 log = logging.getLogger("oculi.server")
 
@@ -44,6 +52,7 @@ class ServedSession:
         db: StoreThread,
         limits: Limits,
         outbox: list[OutMessage] | None = None,
+        on_lost: Callable[[ServedSession], None] | None = None,
     ) -> None:
         self.record = record
         self.runtime = runtime
@@ -51,6 +60,12 @@ class ServedSession:
         self.inbox = InputQueue(limits.max_pending_inputs)
         self.connection: Link | None = None
         self.ended = False
+        self.lost = False
+        """Another process took the session over: nothing more is written or sent from here."""
+        self.owned = True
+        """This process holds the session's claim; False once it released it (`release`)."""
+        self.wanted_by: str | None = None
+        """The server process that asked for the session while this one held it."""
         self.accepted = 0
         self.processed = 0
         self.recording = False
@@ -60,6 +75,9 @@ class ServedSession:
         self._changed = asyncio.Condition()
         self._emit_lock = asyncio.Lock()
         self._feeding: Event | None = None
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._on_lost = on_lost
         runtime.listen(self._on_event)
         self._worker = asyncio.create_task(self._work(), name=f"oculi-session-{record.id[:8]}")
 
@@ -87,9 +105,10 @@ class ServedSession:
         is already seen as a duplicate."""
         self.record.last_in = seq
         self.accepted += 1
-        session_id = self.id
-        await self._db.run(lambda: self._store.accept(session_id, seq))
+        session_id, claim = self.id, self.record.claim
+        await self._write(lambda: self._store.accept(claim, session_id, seq))
         if event is not None:
+            self._idle.clear()
             await self.inbox.put(event)
 
     async def ack(self, seq: int) -> None:
@@ -105,21 +124,21 @@ class ServedSession:
             for done in [s for s in self._outbox if s <= seq]:
                 del self._outbox[done]
             self._changed.notify_all()
-        session_id = self.id
-        await self._db.run(lambda: self._store.ack(session_id, seq))
+        session_id, claim = self.id, self.record.claim
+        await self._write(lambda: self._store.ack(claim, session_id, seq))
 
     # --- server → device ------------------------------------------------------------------
 
     async def send(self, build: Callable[[int], str | bytes]) -> int:
         """Give the next seq to a message, keep it until acked, and let the pump send it."""
         async with self._emit_lock:
-            if self.ended:
+            if self.ended or self.lost:
                 return 0
             seq = self.record.next_out
             message = OutMessage(seq, build(seq))
+            session_id, claim = self.id, self.record.claim
+            await self._write(lambda: self._store.append(claim, session_id, message))
             self.record.next_out = seq + 1
-            session_id = self.id
-            await self._db.run(lambda: self._store.append(session_id, message))
             async with self._changed:
                 self._outbox[seq] = message
                 self._changed.notify_all()
@@ -168,22 +187,55 @@ class ServedSession:
     def unacked(self) -> int:
         return len(self._outbox)
 
+    # --- ownership ----------------------------------------------------------------------------
+
+    async def _write(self, work: Callable[[], None]) -> None:
+        """A store write under this session's claim; a refused one means another process has
+        the session now: `replaced` for the connection, and the hub lets the session go."""
+        try:
+            await self._db.run(work)
+        except Superseded as err:
+            if not self.lost:
+                self.lost = True
+                log.info("session %s: %s", self.id, err)
+                if self._on_lost is not None:
+                    self._on_lost(self)
+            raise ProtocolError(
+                "replaced", "another server process has taken this session over"
+            ) from err
+
+    async def settled(self) -> None:
+        """Return once every input taken so far has been processed (or the session stopped)."""
+        while True:
+            await self._idle.wait()
+            if self.ended or (not self.inbox and self._feeding is None):
+                return
+            self._idle.clear()
+
     # --- the runtime ----------------------------------------------------------------------
 
     async def _work(self) -> None:
-        while True:
+        while not self.lost:
             event = await self.inbox.get()
             self._feeding = event
             try:
                 await self.runtime.feed(event)
-            except OculiError as err:
-                await self.emit(ErrorEvent(stage="server", message=str(err)))
+            except OculiError as err:  # includes `replaced` once lost: nothing to tell then
+                await self._emit_quietly(ErrorEvent(stage="server", message=str(err)))
             except Exception as err:  # a bug must not end the wearer's session
                 log.exception("session %s failed on %s", self.id, event.kind)
-                await self.emit(ErrorEvent(stage="server", message=f"internal error: {err!r}"))
+                await self._emit_quietly(
+                    ErrorEvent(stage="server", message=f"internal error: {err!r}")
+                )
             finally:
                 self._feeding = None
                 self.processed += 1
+                if not self.inbox:
+                    self._idle.set()
+
+    async def _emit_quietly(self, event: Event) -> None:
+        with contextlib.suppress(ProtocolError):
+            await self.emit(event)
 
     async def _on_event(self, event: Event) -> None:
         if event is not self._feeding:
@@ -196,6 +248,7 @@ class ServedSession:
         self.ended = True
         self._worker.cancel()
         await asyncio.gather(self._worker, return_exceptions=True)
+        self._idle.set()
         async with self._changed:
             self._changed.notify_all()
         await asyncio.to_thread(self.runtime.close)
