@@ -13,16 +13,8 @@ from typing import Any
 import pytest
 from emulatorkit import CHROMIUM_ARGS, TOKEN, Served
 
-from oculi.runtime.config import Config, load_config
+from oculi.runtime.config import load_config
 from oculi.server.app import DeviceServer, ServerThread
-from oculi.server.emulator import emulator_routes
-
-
-def _with_emulator_api(server: DeviceServer, config: Config) -> None:
-    """The map API, in front of the static files, unless the app mounts it already."""
-    paths = {getattr(route, "path", "") for route in server.app.routes}
-    if "/emulator/api/map" not in paths:
-        server.app.router.routes[0:0] = emulator_routes(config)
 
 
 @pytest.fixture(scope="session")
@@ -30,7 +22,6 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     data = tmp_path_factory.mktemp("emulator-server")
     config = load_config(env={"OCULI_DATA_DIR": str(data), "OCULI_AGENT__EMBEDDING": "off"})
     server = DeviceServer(config, admin_token=TOKEN)
-    _with_emulator_api(server, config)
     with ServerThread(server) as thread:
         yield Served(thread, config)
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import io
 import json
+from typing import Any
 
 import pytest
 from PIL import Image
 from serverkit import LIMITS, Served, reply, run
 
-from oculi.events import Answer, CardShown, Event, SpeechOut, TextInput
+from oculi.events import Answer, CardShown, Event, RecordingState, SpeechOut, TextInput
 from oculi.server.client import DeviceClient
 from oculi.server.errors import ConnectionEnded, ProtocolError
 from oculi.server.frames import AUDIO, OPUS, VIDEO, BinaryFrame
@@ -52,21 +53,30 @@ def test_a_product_photo_and_how_much_is_this_give_a_price_card(served: Served) 
     spec = PackSpec(product.gtin, product.name, product.brand, product.colour)
     jpeg = to_jpeg(render_pack_photo(spec, seed=3))
 
-    async def scenario() -> list[Event]:
+    async def scenario() -> tuple[list[Event], list[dict[str, Any]]]:
         client = await served.paired()
         await client.send_frame(jpeg, source="front-camera")
         await client.send_text("how much is this")
         events = await reply(client)
+        while not any(not light["recording"] for light in client.privacy):
+            message = await client.receive(10.0)
+            if message.event is not None:
+                events.append(message.event)
         await client.bye()
-        return events
+        return events, client.privacy
 
-    events = run(scenario())
+    events, privacy = run(scenario())
+    assert [light["recording"] for light in privacy] == [True, False]
+    assert privacy[0]["camera"] and "shop" in privacy[0]["reason"]
     assert "barcode_seen" in [e.kind for e in events]
     card = next(e for e in events if isinstance(e, CardShown))
     assert card.card.title == product.name
     assert any(row.highlight for row in card.card.rows)
     image = Image.open(io.BytesIO(card.png))
     assert image.size == (card.width, card.height) == (640, 480)
+    lights = [e for e in events if isinstance(e, RecordingState)]
+    assert [e.camera for e in lights] == [True, False]  # the shop app read the frame, then done
+    assert lights[0].recipient == "shop"
 
 
 def test_garbled_json_is_refused_and_the_connection_goes_on(served: Served) -> None:

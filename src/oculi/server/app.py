@@ -34,6 +34,7 @@ from oculi.runtime.config import Config
 from oculi.runtime.session import Session
 from oculi.server.connection import DeviceConnection
 from oculi.server.devices import DeviceRegistry
+from oculi.server.emulator import emulator_routes
 from oculi.server.handshake import Context
 from oculi.server.hub import Ownership, SessionHub, new_instance_id
 from oculi.server.pairing import PairingCode
@@ -88,7 +89,7 @@ class DeviceServer:
         store: Path | None = None,
         pairing_code: str | None = None,
         admin_token: str | None = None,
-        make_runtime: Callable[[], Session] | None = None,
+        make_runtime: Callable[[str], Session] | None = None,
         clock: Callable[[], float] = time.time,
         reap_every_s: float = 5.0,
         warm_up: bool = True,
@@ -102,7 +103,9 @@ class DeviceServer:
         self.pairing = PairingCode(self.limits.pairing_ttl_s)
         self.pairing_code = self.pairing.issue(clock(), pairing_code)
         self._admin_token = admin_token
-        self._make_runtime = make_runtime or (lambda: Session(config))
+        self._make_runtime = make_runtime or (
+            lambda profile: Session(config.with_overrides(profile=profile))
+        )
         self._clock = clock
         self._reap_every_s = reap_every_s
         self._warm_up = warm_up
@@ -115,6 +118,7 @@ class DeviceServer:
             Route("/pairing", self._new_pairing_code, methods=["POST"]),
         ]
         if STATIC_DIR.is_dir():
+            routes += emulator_routes(config)  # its API first: the Mount would hide it
             routes.append(Mount("/emulator", StaticFiles(directory=STATIC_DIR, html=True)))
         self.app = Starlette(routes=routes, lifespan=self._lifespan)
 
@@ -158,7 +162,7 @@ class DeviceServer:
             db.shutdown()
 
     async def _runtime_off_loop(self) -> Session:
-        return await asyncio.to_thread(self._make_runtime)
+        return await asyncio.to_thread(self._make_runtime, self.config.profile)
 
     async def _websocket(self, websocket: WebSocket) -> None:
         assert self._context is not None, "the server has not started"

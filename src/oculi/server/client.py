@@ -65,6 +65,8 @@ class DeviceClient:
         self.events: list[Event] = []
         """Every event received in this session, in order."""
         self.errors: list[ProtocolError] = []
+        self.privacy: list[dict[str, Any]] = []
+        """Every `privacy` message (the recording light's changes), in order."""
         self.welcome: dict[str, Any] = {}
         self._unacked: dict[int, str | bytes] = {}
         self._max_size = max_size
@@ -197,7 +199,9 @@ class DeviceClient:
             self.errors.append(message.error)
             self._last_error = message.error
         if message.seq is not None and message.type != "ack":
-            return await self._sequenced(message)
+            message = await self._sequenced(message)
+            if message.type == "privacy":
+                self.privacy.append(message.body)
         return message
 
     async def next_of(self, *types: str, timeout_s: float = 30.0) -> Incoming:

@@ -86,8 +86,9 @@ class DeviceConnection:
     # --- handshake ----------------------------------------------------------------------------
 
     async def _handshake(self) -> tuple[ServedSession, int]:
-        device, resume = await Handshake(self.ctx, self._send, self._receive).run()
-        session, resumed = await self.ctx.hub.open(device, resume, self)
+        handshake = Handshake(self.ctx, self._send, self._receive)
+        device, resume = await handshake.run()
+        session, resumed = await self.ctx.hub.open(device, resume, self, handshake.profile)
         self._session = session
         await self._send(
             dumps({

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from oculi.runtime.config import PROFILES
 from oculi.server.devices import DeviceRegistry
 from oculi.server.errors import ProtocolError
 from oculi.server.hub import Resume, SessionHub
@@ -69,6 +70,8 @@ class Handshake:
         self._send = send
         self._receive = receive
         self._nonce: str | None = None
+        self.profile: str | None = None
+        """The device profile the device asked for in `hello` (None: the server's)."""
 
     async def run(self) -> tuple[str, Resume | None]:
         deadline = asyncio.get_running_loop().time() + self.ctx.limits.handshake_timeout_s
@@ -81,6 +84,12 @@ class Handshake:
                 f" {protocol!r}",
                 supported=list(SUPPORTED_PROTOCOLS),
             )
+        asked = hello.get("profile")
+        if asked is not None and asked not in PROFILES:
+            raise ProtocolError(
+                "bad_message", f"hello.profile must be one of {', '.join(PROFILES)}, got {asked!r}"
+            )
+        self.profile = asked
         await self._challenge()
         message = await self._handshake_message(deadline, "auth", "pair")
         if message["type"] == "pair":

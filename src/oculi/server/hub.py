@@ -73,7 +73,7 @@ class SessionHub:
         self,
         store: SessionStore,
         db: StoreThread,
-        make_runtime: Callable[[], Session],
+        make_runtime: Callable[[str], Session],
         limits: Limits,
         *,
         profile: str,
@@ -116,17 +116,18 @@ class SessionHub:
         return list(self._sessions.values())
 
     async def open(
-        self, device: str, resume: Resume | None, link: Link
+        self, device: str, resume: Resume | None, link: Link, profile: str | None = None
     ) -> tuple[ServedSession, bool]:
-        """The session this connection serves, and whether it is a resumed one.
+        """The session this connection serves, and whether it is a resumed one; a new session
+        runs for `profile` (the device's `hello`) or the server's. A resume keeps its own.
 
         One handshake per device at a time, so two connections of one device cannot both start
         a session here; across processes the store's compare-and-set decides."""
         async with self._device_lock(device):
-            return await self._open(device, resume, link)
+            return await self._open(device, resume, link, profile)
 
     async def _open(
-        self, device: str, resume: Resume | None, link: Link
+        self, device: str, resume: Resume | None, link: Link, profile: str | None = None
     ) -> tuple[ServedSession, bool]:
         session = await self._resumable(device, resume.session) if resume else None
         if session is not None and resume is not None:
@@ -141,7 +142,7 @@ class SessionHub:
             await self._attach(session, link)
             return session, True
         await self._end_sessions_of(device, "the device started a new session")
-        session = await self._create(device)
+        session = await self._create(device, profile or self._profile)
         await self._attach(session, link)
         return session, False
 
@@ -246,7 +247,7 @@ class SessionHub:
         session_id = claimed.id
         outbox = await self._db.run(lambda: self._store.outbox(session_id))
         session = ServedSession(
-            claimed, await self._runtime(), store=self._store, db=self._db,
+            claimed, await self._runtime(claimed.profile), store=self._store, db=self._db,
             limits=self._limits, outbox=outbox, on_lost=self._lost,
         )  # fmt: skip
         self._sessions[claimed.id] = session
@@ -393,13 +394,13 @@ class SessionHub:
     def _expired(self, record: SessionRecord) -> bool:
         return self._clock() - record.touched_at > self._limits.resume_s
 
-    async def _create(self, device: str) -> ServedSession:
+    async def _create(self, device: str, profile: str) -> ServedSession:
         now = self._clock()
         record = SessionRecord(
-            uuid.uuid4().hex, device, self._profile, now, now, owner=self.instance,
+            uuid.uuid4().hex, device, profile, now, now, owner=self.instance,
             lease_until=now + self.ownership.lease_s, generation=1,
         )  # fmt: skip
-        runtime = await self._runtime()
+        runtime = await self._runtime(profile)
         await self._db.run(lambda: self._store.create(record))
         session = ServedSession(
             record, runtime, store=self._store, db=self._db, limits=self._limits,
@@ -411,10 +412,10 @@ class SessionHub:
         log.info("session %s opened for %s", record.id, device)
         return session
 
-    async def _runtime(self) -> Session:
+    async def _runtime(self, profile: str) -> Session:
         """Sessions are built one at a time, off the loop: building reads config and files."""
         async with self._build_lock:
-            return await asyncio.to_thread(self._make_runtime)
+            return await asyncio.to_thread(self._make_runtime, profile)
 
     async def _attach(self, session: ServedSession, link: Link) -> None:
         previous = session.connection

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from oculi.errors import OculiError
-from oculi.events import ErrorEvent, Event
+from oculi.events import ErrorEvent, Event, RecordingState
 from oculi.runtime.session import Session
 from oculi.server.errors import ProtocolError
 from oculi.server.frames import output_frame
@@ -238,8 +238,13 @@ class ServedSession:
             await self.emit(event)
 
     async def _on_event(self, event: Event) -> None:
-        if event is not self._feeding:
-            await self.emit(event)
+        if event is self._feeding:
+            return
+        await self.emit(event)
+        if isinstance(event, RecordingState):  # the privacy gate's decision: the device's light
+            await self.announce_privacy(
+                camera=event.camera, microphone=event.microphone, reason=event.reason
+            )
 
     async def stop(self) -> None:
         """Stop working and wake every waiting pump; the runtime is closed off the loop."""
