@@ -89,3 +89,25 @@ def test_wrong_channel_count_exits_two(tmp_path: Path, capsys: pytest.CaptureFix
 def test_missing_file_exits_two(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["listen", str(tmp_path / "absent.wav")]) == 2
     assert "absent.wav" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("value", "expected"), [(None, -1.5), ("-1.2", -1.2), ("0", None)])
+def test_the_wake_second_look_is_set_by_config(
+    tmp_path: Path, value: str | None, expected: float | None
+) -> None:
+    from oculi.audio.listen import voice_settings_from
+    from oculi.runtime.config import load_config
+
+    env = {"OCULI_DATA_DIR": str(tmp_path)}
+    if value is not None:
+        env["OCULI_VOICE__WAKE_SECOND_LOOK"] = value
+    assert voice_settings_from(load_config(env=env)).wake_prefix_score == expected
+
+
+def test_a_wake_second_look_above_zero_is_refused(tmp_path: Path) -> None:
+    from oculi.errors import ConfigError
+    from oculi.runtime.config import load_config
+
+    env = {"OCULI_DATA_DIR": str(tmp_path), "OCULI_VOICE__WAKE_SECOND_LOOK": "1"}
+    with pytest.raises(ConfigError, match="wake_second_look"):
+        load_config(env=env)

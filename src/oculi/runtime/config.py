@@ -89,6 +89,9 @@ _SCHEMA: dict[str, _Key] = {
     "voice.require_wake": _Key(bool, True),
     "voice.beamformer": _Key(str, "mvdr", allowed=BEAMFORMERS),
     "voice.bone_fusion": _Key(bool, True),
+    "voice.wake_second_look": _Key(
+        float, -1.5, check=lambda v: -10 <= v <= 0, rule="-10..0 (mean log-probability; 0: off)"
+    ),
     "voice.asr_engine": _Key(str, "whisper", allowed=ASR_ENGINES),
     "voice.asr_url": _Key(
         str,
