@@ -104,10 +104,11 @@ def run(runs: int, advance: Callable[[], None], options: dict[str, str]) -> list
         " growth per session over the servers' idle size.",
     ]
     for row in table.rows:
-        if row[COLUMNS.index("lost")] or row[COLUMNS.index("duplicated")]:
-            table.notes.insert(0, f"!!! MESSAGES LOST OR DUPLICATED in {row[0]}p/{row[1]}d !!!")
-        if row[COLUMNS.index("lost")] == "?":
+        lost, duplicated = row[COLUMNS.index("lost")], row[COLUMNS.index("duplicated")]
+        if lost == "?":
             table.notes.insert(0, f"!!! LOSS NOT VERIFIED for every device in {row[0]}p/{row[1]}d")
+        elif lost or duplicated:
+            table.notes.insert(0, f"!!! MESSAGES LOST OR DUPLICATED in {row[0]}p/{row[1]}d !!!")
     return [table]
 
 
@@ -137,6 +138,8 @@ class Device:
     resumes: int = 0
     """Connections the server closed (keepalive unanswered while it was not reading, …) after
     which the device resumed its session, as a real one would."""
+    failed: bool = False
+    """The device gave up: its connection ended and it could not resume."""
     verified: bool = False
     """The server's stats answered at the end, so `lost` covers this device."""
     error: str = ""
@@ -347,6 +350,9 @@ async def _drive(
         task.cancel()
     await asyncio.gather(*receivers, return_exceptions=True)
     counted = await asyncio.gather(*(_count(d, plan.drain) for d in devices))
+    failed = sum(d.failed for d in devices)
+    if failed:
+        notes.append(f"!!! {failed} of {len(devices)} devices could not resume and gave up !!!")
     errors = sorted({d.error for d in devices if d.error})
     notes += [f"device error: {e}" for e in errors[:3]]
     return sum(c[0] for c in counted), sum(c[1] for c in counted), notes
@@ -381,10 +387,12 @@ async def _stream(
     async def sent(work: Callable[[], Awaitable[int]]) -> None:
         """A message that failed on a dropped connection is resent after the resume."""
         await device.online.wait()
+        if device.failed:
+            return
         with contextlib.suppress(ConnectionEnded):
             await work()
 
-    while (now := time.monotonic()) < stop and not device.gap:
+    while (now := time.monotonic()) < stop and not (device.gap or device.failed):
         device.chunks_due = int((now - start) / CHUNK_S) + 1
         while device.chunks_sent < device.chunks_due and time.monotonic() < stop:
             at = (offset + device.chunks_sent * chunk) % len(audio)
@@ -410,10 +418,12 @@ async def _receive(device: Device) -> None:
         except ProtocolError as err:
             device.gap = err.code == "out_of_order"
             device.error = str(err)
+            _give_up(device)
             return
         except ConnectionEnded as err:
             device.online.clear()
             if not await _resume(device, err):
+                _give_up(device)
                 return
             continue
         event = message.event
@@ -440,3 +450,8 @@ async def _resume(device: Device, why: ConnectionEnded) -> bool:
     device.error = str(why)
     device.online.set()
     return True
+
+
+def _give_up(device: Device) -> None:
+    device.failed = True
+    device.online.set()
