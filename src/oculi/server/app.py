@@ -30,6 +30,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 
 from oculi.errors import OculiError
+from oculi.net import tcp_listener
 from oculi.runtime.config import Config
 from oculi.runtime.session import Session
 from oculi.server.connection import DeviceConnection
@@ -195,18 +196,7 @@ def _refusal(status: int, message: str) -> JSONResponse:
 
 
 def listen(host: str, port: int) -> socket.socket:
-    """A listening socket made by hand, so it is bound (and its port known) before uvicorn runs;
-    IPPROTO_TCP so that asyncio sets TCP_NODELAY on it."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
-        sock.listen(128)
-    except OSError as err:
-        sock.close()
-        raise ServerError(f"cannot listen on {host}:{port}: {err}") from err
-    return sock
+    return tcp_listener(host, port, ServerError)
 
 
 def uvicorn_config(server: DeviceServer, log_level: str = "warning") -> uvicorn.Config:

@@ -33,6 +33,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from oculi.errors import PaymentError
+from oculi.net import tcp_listener
 from oculi.services.wallet.errors import (
     DeviceAuthError,
     IdempotencyConflictError,
@@ -640,19 +641,4 @@ def serve(
 
 
 def listen(host: str, port: int) -> socket.socket:
-    """A listening TCP socket for uvicorn. Made by hand so that `proto` is IPPROTO_TCP: asyncio
-    sets TCP_NODELAY only on such sockets, and without it every keep-alive request waits for a
-    delayed ACK (about 40 ms on Linux)."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    try:
-        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    except OSError as err:
-        raise PaymentError(f"cannot listen on {host}:{port}: {err}") from err
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
-        sock.listen(128)
-    except OSError as err:
-        sock.close()
-        raise PaymentError(f"cannot listen on {host}:{port}: {err}") from err
-    return sock
+    return tcp_listener(host, port, PaymentError)
