@@ -136,23 +136,7 @@ def test_the_old_connection_is_replaced_when_the_device_resumes_on_another_proce
     with_redis: Cluster,
 ) -> None:
     """A still holds an open connection for the session: Redis tells it to hand over at once."""
-    a, b = with_redis.servers
-
-    async def scenario() -> tuple[ConnectionEnded, bool, list[str]]:
-        phone = DeviceClient(a.ws_url, with_redis.keys[0])
-        await phone.connect()
-        other = DeviceClient(b.ws_url, phone.key)
-        other.session, other.last_received = phone.session, phone.last_received
-        resumed = bool((await other.connect())["resumed"])
-        with pytest.raises(ConnectionEnded) as ended:
-            await phone.next_of("never")
-        await other.send_text("volume up")
-        kinds = [e.kind for e in await reply(other)]
-        await _until(lambda: a.health()["sessions"] == 0)
-        await other.bye()
-        return ended.value, resumed, kinds
-
-    ended, resumed, kinds = run(scenario())
+    ended, resumed, kinds = run(_resume_elsewhere_while_open(with_redis))
     assert resumed is True
     assert ended.code == 4008 and ended.error is not None and ended.error.code == "replaced"
     assert kinds.count("answer") == 1
@@ -163,23 +147,8 @@ def test_without_redis_the_old_process_lets_go_at_its_next_lease_renewal(
 ) -> None:
     """Nobody tells A: B waits `handover_s` for A to let go, then takes the session over; A's
     next renewal finds the session claimed and closes its connection (`replaced`)."""
-    a, b, _ = without_redis.servers
-
-    async def scenario() -> tuple[ConnectionEnded, bool, list[str]]:
-        phone = DeviceClient(a.ws_url, without_redis.keys[0])
-        await phone.connect()
-        other = DeviceClient(b.ws_url, phone.key)
-        other.session, other.last_received = phone.session, phone.last_received
-        resumed = bool((await other.connect())["resumed"])
-        with pytest.raises(ConnectionEnded) as ended:
-            await phone.next_of("never", timeout_s=30)
-        await other.send_text("volume up")
-        kinds = [e.kind for e in await reply(other)]
-        await _until(lambda: a.health()["sessions"] == 0)
-        await other.bye()
-        return ended.value, resumed, kinds
-
-    ended, resumed, kinds = run(scenario())
+    b = without_redis.servers[1]
+    ended, resumed, kinds = run(_resume_elsewhere_while_open(without_redis))
     assert resumed is True
     assert ended.code == 4008
     assert kinds.count("answer") == 1
@@ -224,3 +193,21 @@ async def _until(done: Callable[[], bool], timeout_s: float = 30.0) -> None:
     while not await asyncio.to_thread(done):
         assert time.monotonic() < deadline, "the servers never got there"
         await asyncio.sleep(0.1)
+
+
+async def _resume_elsewhere_while_open(cluster: Cluster) -> tuple[ConnectionEnded, bool, list[str]]:
+    """A device on A resumes on B while its first connection still looks open: how A's
+    connection ended, whether B resumed, and what B answered to one question."""
+    a, b = cluster.servers[:2]
+    phone = DeviceClient(a.ws_url, cluster.keys[0])
+    await phone.connect()
+    other = DeviceClient(b.ws_url, phone.key)
+    other.session, other.last_received = phone.session, phone.last_received
+    resumed = bool((await other.connect())["resumed"])
+    with pytest.raises(ConnectionEnded) as ended:
+        await phone.next_of("never", timeout_s=30)
+    await other.send_text("volume up")
+    kinds = [e.kind for e in await reply(other)]
+    await _until(lambda: a.health()["sessions"] == 0)
+    await other.bye()
+    return ended.value, resumed, kinds
