@@ -42,7 +42,7 @@ from oculi.audio.signal import SAMPLE_RATE, Audio
 from oculi.audio.simulate import NoiseBank, Scene, non_wake_stream, tts_command, wearer_recording
 from oculi.audio.stage import VoiceStage
 from oculi.audio.voice import Heard, VoicePipeline, VoiceSettings, make_wake
-from oculi.audio.wake import transcript_has_wake
+from oculi.audio.wake import forced_wake_agrees, transcript_has_wake
 from oculi.bench import BenchTable, percentile
 from oculi.bench_plot import plot_lines
 from oculi.runtime.config import load_config
@@ -157,8 +157,8 @@ def _run(
                     heard = stream(pipeline, rec.audio)
                     if config == "array":
                         audio_s += rec.audio.duration_s
-                        for stage, seconds in pipeline.busy_s.items():
-                            busy[stage] += seconds
+                        for part, seconds in pipeline.busy_s.items():
+                            busy[part] += seconds
                     names = ("array", "gate") if config == "array" else (config,)
                     for name in names:
                         got = _own_command(heard, gate=name in ("gate", "fusion", "suppress"))
@@ -285,7 +285,7 @@ def _false_accepts(
                 spotted += 1
                 text = recognizer.transcribe(history, hint=settings.hint).text
                 if not transcript_has_wake(text, settings.wake_phrase):
-                    text = _second_look(recognizer, history, settings)
+                    text = _second_look(recognizer, history, text, settings)
                 confirmed += transcript_has_wake(text, settings.wake_phrase)
     return spotted, confirmed, seconds
 
@@ -317,14 +317,16 @@ def _everyday_table(minutes: float, profile: Any, bank: NoiseBank, settings: Voi
     return table
 
 
-def _second_look(recognizer: Any, audio: Any, settings: VoiceSettings) -> str:
+def _second_look(recognizer: Any, audio: Any, free: str, settings: VoiceSettings) -> str:
     """The pipeline's forced-opening check (`VoicePipeline._second_look`) on a spot."""
     threshold = settings.wake_prefix_score
     if threshold is None or not hasattr(recognizer, "check_prefix"):
         return ""
     prefix = f"{settings.wake_phrase.title()},"
     check = recognizer.check_prefix(audio, settings.hint, prefix, threshold)
-    return "" if check is None or check.rest is None else str(check.rest)
+    if check is None or check.rest is None:
+        return ""
+    return str(check.rest) if forced_wake_agrees(free, check.rest, settings.wake_phrase) else ""
 
 
 def _speed_table(

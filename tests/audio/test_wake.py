@@ -10,7 +10,13 @@ import pytest
 
 from oculi.audio.signal import SAMPLE_RATE, Samples, from_pcm16, read_audio, resample
 from oculi.audio.tts import make_speech_engine
-from oculi.audio.wake import KeyphraseWake, spotted_words, strip_wake, transcript_has_wake
+from oculi.audio.wake import (
+    KeyphraseWake,
+    forced_wake_agrees,
+    spotted_words,
+    strip_wake,
+    transcript_has_wake,
+)
 from oculi.errors import AudioInputError, ConfigError
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
@@ -144,3 +150,37 @@ def test_other_wake_phrases() -> None:
 )
 def test_strip_wake(text: str, expected: str) -> None:
     assert strip_wake(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("free", "forced"),
+    [
+        ("Think you like what does this cost?", "Hey Oculi, what does this cost?"),
+        ("Pay off your ride. Price check.", "Hey Oculi, price check?"),
+        ("Think you like what's the price of news?", "Hey Oculi, what's the price on this?"),
+    ],
+)
+def test_a_forced_wake_phrase_that_agrees_with_the_free_transcript(free: str, forced: str) -> None:
+    assert forced_wake_agrees(free, forced)
+
+
+@pytest.mark.parametrize(
+    ("free", "forced"),
+    [
+        # the decoder went on with a command from its prompt, not with what was said
+        ("The kid you've been to, you've known us a little bit.", "Hey Oculi, how much is this?"),
+        # what stands for the phrase is too long to be a misheard "hey oculi"
+        ("It's a huge castle up at the current board box.", "Hey Oculi, the current board box."),
+        # nothing was left over to have been the phrase
+        ("What does this cost?", "Hey Oculi, what does this cost?"),
+        # the forced transcript lost the phrase itself
+        ("Think you like what does this cost?", "Take your life, what does this cost?"),
+    ],
+)
+def test_a_forced_wake_phrase_that_tells_another_story(free: str, forced: str) -> None:
+    assert not forced_wake_agrees(free, forced)
+
+
+def test_the_phrase_alone_agrees_when_the_free_transcript_is_short() -> None:
+    assert forced_wake_agrees("Hey, are you right?", "Hey Oculi.")
+    assert not forced_wake_agrees("I think we should go home now, right?", "Hey Oculi.")

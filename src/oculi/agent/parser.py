@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 from hassil import Intents, recognize_best
 from hassil.parser import ParseError
+from hassil.sample import sample_sentence
 
 from oculi.errors import ConfigError
 
@@ -127,6 +128,24 @@ class IntentParser:
                     chosen.append(texts[rank])
                     used += len(texts[rank]) + 2
         return chosen
+
+    def phrasings(self, language: str = "en") -> list[str]:
+        """Every sentence the templates accept that has no slot, alternatives and optional
+        words expanded (~4,600 in English for the built-in apps): what the voice path may
+        prefer when the audio allows (audio.rescore)."""
+        intents = self._intents.get(language)
+        if intents is None:
+            return []
+        found: set[str] = set()
+        for intent in intents.intents.values():
+            for data in intent.data:
+                for sentence in data.sentences:
+                    for text in sample_sentence(
+                        sentence, intents.slot_lists, intents.expansion_rules, expand_lists=False
+                    ):
+                        if "{" not in text:
+                            found.add(" ".join(text.split()))
+        return sorted(found)
 
     def _template_examples(self, language: str) -> list[Example]:
         return [e for e in self._examples if e.language == language and e.from_template]

@@ -254,6 +254,25 @@ class WhisperRecognizer:
             rest = self._decode(whisper, encoded, prompt + wanted, audio.size / SAMPLE_RATE)
         return PrefixCheck(score, rest)
 
+    def score_texts(self, samples: Samples, hint: str, texts: Sequence[str]) -> list[float] | None:
+        """Total log-probability of each text as the transcript of the audio (forced after the
+        hint, one encoder pass for all): for choosing between readings (audio.rescore)."""
+        audio = mono(samples)
+        too_short = audio.size / SAMPLE_RATE < MIN_SPEECH_S or not np.any(audio)
+        if too_short or self.window_s is None or audio.size / SAMPLE_RATE > 29.0 or not texts:
+            return None
+        whisper = _whisper(self.compute_type, self.cpu_threads)
+        with whisper.lock:
+            encoded, frames = self._encode(whisper, audio)
+            prompt = self._prompt(whisper, hint)
+            scores = []
+            for text in texts:
+                tokens = whisper.tokenizer.encode(" " + text.strip())
+                aligned = whisper.model.model.align(encoded, prompt, [tokens], frames)[0]
+                probabilities = np.clip(np.asarray(aligned.text_token_probs), 1e-9, 1.0)
+                scores.append(float(np.sum(np.log(probabilities))))
+        return scores
+
     def _encode(self, whisper: _Whisper, audio: Samples) -> tuple[Any, int]:
         """The encoder output over the shortened window, and the frames that hold audio."""
         assert self.window_s is not None

@@ -75,6 +75,7 @@ def voice_settings_from(config: Config, hint: str | None = None) -> VoiceSetting
         wake_phrase=phrase,
         suppression=config.get("voice.suppression"),
         wake_prefix_score=config.get("voice.wake_second_look") or None,
+        rescore_margin=config.get("voice.rescore_margin") or None,
         hint=DEFAULT_HINT.replace("Hey Oculi", phrase.title(), 1) if hint is None else hint,
     )
 

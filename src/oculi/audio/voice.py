@@ -26,10 +26,17 @@ from oculi.audio.asr import PrefixCheck, SpeechRecognizer, Transcript, normalise
 from oculi.audio.beamform import HOP, Beamformer
 from oculi.audio.endpoint import Endpointer, EndpointSettings, Span
 from oculi.audio.own_voice import BoneActivity, own_voice
+from oculi.audio.rescore import CommandPhrases, rescore
 from oculi.audio.signal import SAMPLE_RATE, Audio, Samples, resample
 from oculi.audio.suppress import make_suppressor
 from oculi.audio.vad import CHUNK, SpeechDetector
-from oculi.audio.wake import KeyphraseWake, WakeDetector, strip_wake, transcript_has_wake
+from oculi.audio.wake import (
+    KeyphraseWake,
+    WakeDetector,
+    forced_wake_agrees,
+    strip_wake,
+    transcript_has_wake,
+)
 from oculi.errors import AudioInputError
 from oculi.runtime.profile import Microphones
 
@@ -42,6 +49,9 @@ VAD_HANGOVER_CHUNKS = 8
 """With a bone channel, Silero runs only while the bone pickup hears the wearer and 256 ms after
 (elsewhere the probability is capped below the speech threshold anyway): the cost of the VAD
 follows how much the wearer talks, not the length of the stream."""
+FOLLOW_UP_S = 5.0
+"""A wake phrase said on its own ("Hey Oculi." … "what does this cost?") makes the next
+utterance a command when it begins within this many seconds of the phrase's end."""
 SILENT_RMS = 1e-4
 """Below this (−80 dBFS) a recording is treated as silence, not as speech to look for."""
 
@@ -59,14 +69,26 @@ class VoiceSettings:
     """Keyword-spotting threshold: permissive, since the ASR confirms every spot. At 1e-40 the
     spotter missed 4 of 8 natural-voice wake phrases in 0 dB babble; 1e-50 caught 20 of 20
     (natural and eSpeak voices, 0 and 5 dB) for ~3x the spots an hour (90 → 264 on talk)."""
+    wake_alternate_threshold: float = 1e-50
+    """The same for the name's other pronunciations (wake.PRONUNCIATIONS). At 1e-15 they added
+    almost nothing: the spotter missed 10.5 % of 200 wake phrases at -5..20 dB (30 % of the
+    natural voice's); at 1e-50, 1.0 %, for 720 spots an hour of talk instead of 180 (each
+    spot costs one ASR confirmation on the main chip)."""
     wake_prefix_score: float | None = -1.5
     """When the spotter fired but the transcript lacks the phrase, the ASR's mean
     log-probability of the phrase as the opening that still confirms it (None: never).
     Measured on spotted, unconfirmed utterances: wake phrases at -5..5 dB scored -2.3..-0.6
     (15 of 21 above -1.5); the wearer's own talk on everyday audio -1.66 and below (245 spots):
-    at -1.7 the bench counted 3 false accepts an hour."""
+    at -1.7 the bench counted 3 false accepts an hour. The forced transcript must also agree
+    with the free one (wake.forced_wake_agrees): with the spotter's 720 spots an hour, 1 of 2
+    false accepts in an hour of everyday talk scored -1.15, and only that check stops it."""
     hint: str = ""
     """Command vocabulary for the ASR's prompt."""
+    commands: CommandPhrases | None = None
+    """The installed apps' phrasings, for rescoring woken commands (see rescore)."""
+    rescore_margin: float | None = 7.5
+    """How many nats less likely than the free transcript a nearby phrasing may be and still
+    replace it (None: never rescore)."""
     endpoint: EndpointSettings = field(default_factory=EndpointSettings)
     speculative: bool = True
     """Transcribe at the first silence, before the end of the utterance is certain."""
@@ -76,7 +98,11 @@ class VoiceSettings:
 
 def make_wake(settings: VoiceSettings) -> KeyphraseWake:
     """The low-power spotter for the configured phrase."""
-    return KeyphraseWake(settings.wake_phrase, threshold=settings.wake_threshold)
+    return KeyphraseWake(
+        settings.wake_phrase,
+        threshold=settings.wake_threshold,
+        alternate_threshold=settings.wake_alternate_threshold,
+    )
 
 
 @dataclass
@@ -195,6 +221,8 @@ class VoicePipeline:
         self._base = 0
         """Absolute sample index of the oldest sample still kept (older audio is dropped)."""
         self._guess: _Guess | None = None
+        self._follow_up_until: int | None = None
+        """Absolute sample by which an utterance must begin to be the awaited command."""
         self.busy_s: dict[str, float] = defaultdict(float)
         """CPU seconds per stage over the whole stream: the real-time factor's numerator."""
 
@@ -347,11 +375,20 @@ class VoicePipeline:
             transcript, confirmed = self._second_look(span.start, speech_end, transcript)
             timings["wake_check"] = (time.perf_counter() - t0) * 1000
         wake = confirmed and (spotted or self._wake is None)
-        timings["endpoint_to_text"] = waited_ms + (time.perf_counter() - ended_at) * 1000
-        timings["endpoint_wait"] = (end - speech_end) / SAMPLE_RATE * 1000
         text = (
             strip_wake(transcript.text, self.settings.wake_phrase) if confirmed else transcript.text
         )
+        awaited, self._follow_up_until = self._follow_up_until, None
+        if wake and not normalise_text(text):
+            self._follow_up_until = speech_end + round(FOLLOW_UP_S * SAMPLE_RATE)
+        elif not wake and awaited is not None and span.start <= awaited:
+            wake = True
+        if wake and normalise_text(text):
+            t0 = time.perf_counter()
+            text = self._rescore(span.start, speech_end, transcript.text, text)
+            timings["rescore"] = (time.perf_counter() - t0) * 1000
+        timings["endpoint_to_text"] = waited_ms + (time.perf_counter() - ended_at) * 1000
+        timings["endpoint_wait"] = (end - speech_end) / SAMPLE_RATE * 1000
         return Heard(
             text=normalise_text(text), transcript=transcript.text, wake=wake,
             own_voice=None if score is None else score >= self.settings.own_voice_threshold,
@@ -377,9 +414,20 @@ class VoicePipeline:
         check: PrefixCheck | None = checker(segment, self.settings.hint, prefix, threshold)
         if check is None or check.rest is None:
             return heard, False
-        if not transcript_has_wake(check.rest, self.settings.wake_phrase):
+        if not forced_wake_agrees(heard.text, check.rest, self.settings.wake_phrase):
             return heard, False
         return replace(heard, text=check.rest), True
+
+    def _rescore(self, start: int, end: int, transcript: str, command: str) -> str:
+        """The command as the nearest installed phrasing says it, when the audio allows."""
+        scorer = getattr(self._recognizer, "score_texts", None)
+        phrases, margin = self.settings.commands, self.settings.rescore_margin
+        if scorer is None or phrases is None or margin is None:
+            return command
+        segment = _normalise_level(self._beam_out[start - self._base : end - self._base])
+        return rescore(
+            scorer, segment, self.settings.hint, transcript, command, phrases, margin
+        ).text
 
     def _snr_db(self, span: Span) -> float:
         """Speech-to-noise at the reference mic: voiced chunks of the utterance against the

@@ -25,12 +25,20 @@ DEFAULT_PHRASE = "hey oculi"
 DEFAULT_THRESHOLD = 1e-30
 DEFAULT_ALTERNATE_THRESHOLD = 1e-15
 PRONUNCIATIONS: Mapping[str, tuple[str, ...]] = {
-    "oculi": ("AA K Y UH L AY", "AA K Y UH L IY", "OW K Y UH L IY"),
-}
+    "oculi": (
+        "AA K Y UH L AY", "AA K Y UW L AY", "AA K UW L AY", "AA K Y UH L IY", "OW K Y UH L IY",
+    ),
+}  # fmt: skip
 """Words the CMU dictionary lacks. eSpeak NG says "oculi" /ˈɑːkjʊlˌaɪ/ ("OCK-you-lye"); people
-also say "OCK-yoo-lee" and "OH-kyoo-lee"."""
+also say "OCK-yoo-lee" and "OH-kyoo-lee". The natural (Piper) voice glides "OCK-oo-lye" with a
+weak y and l (pocketsphinx's phone decoder heard "AA K UW W AY"): without the two UW variants the
+spotter missed 30 % of its wake phrases at -5..20 dB, with them 5 %."""
 _MAX_VARIANTS = 16
 _GREETINGS = frozenset({"hey", "hi", "hello", "ok", "okay", "yo"})
+MISHEARD_MAX_WORDS = 4
+"""At most this many words may stand for the phrase in a transcript the second look corrects:
+"Think you like", "Pay off your ride"; ordinary talk put longer openings there."""
+TAIL_SIMILARITY = 0.75
 SIMILARITY = 0.78
 """Sound-alike ratio a transcript word needs: keeps "Oakley", "okuli" and "oh curly" and leaves
 out "Ollie" (0.75), "okay Lee" and "equally" (0.73)."""
@@ -199,3 +207,24 @@ def strip_wake(text: str, phrase: str = DEFAULT_PHRASE) -> str:
         if kept >= count:
             return " ".join(raw[index + 1 :]).lstrip(" ,.!?;:-")
     return ""
+
+
+def forced_wake_agrees(free: str, forced: str, phrase: str = DEFAULT_PHRASE) -> bool:
+    """Whether a transcript decoded with the phrase forced as its opening tells the same story
+    as the free transcript, which missed the phrase: the command after the forced phrase must
+    be how the free transcript ends, and what comes before that must be short enough to be the
+    misheard phrase (all of it, when the phrase was said on its own). Whisper given a forced
+    "Hey Oculi," over ordinary talk often goes on with a command from its prompt ("The kid
+    you've been to…" → "Hey Oculi, how much is this?"), which the mean score alone let through
+    (~1-2 false accepts an hour, `oculi bench voice`)."""
+    if not transcript_has_wake(forced, phrase):
+        return False
+    command = normalise_text(strip_wake(forced, phrase)).split()
+    said = normalise_text(free).split()
+    misheard = len(said) - len(command)
+    if not 1 <= misheard <= MISHEARD_MAX_WORDS:
+        return False
+    if not command:  # the phrase said on its own, the command to follow
+        return True
+    tail = " ".join(said[misheard:])
+    return SequenceMatcher(None, " ".join(command), tail).ratio() >= TAIL_SIMILARITY

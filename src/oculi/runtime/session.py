@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 from oculi.agent.dialogue import Agent
 from oculi.agent.embedding import ExampleIndex, shared_encoder
@@ -14,6 +15,7 @@ from oculi.agent.stage import AgentStage
 from oculi.apps.registry import session_apps
 from oculi.apps.sdk import App
 from oculi.audio.listen import recognizer_from, voice_settings_from
+from oculi.audio.rescore import CommandPhrases
 from oculi.audio.speech_stage import SpeechStage
 from oculi.audio.stage import VoicePolicy, VoiceStage
 from oculi.audio.tts import SpeechEngine, make_speech_engine
@@ -107,7 +109,9 @@ class Session:
         # lower-case fragments doubled the false rejects at 0 dB babble (bench voice)
         commands = parser.vocabulary("en", max_chars=70)
         hint = f"{phrase.title()}. " + " ".join(f"{c[:1].upper()}{c[1:]}?" for c in commands)
-        settings = voice_settings_from(config, hint)
+        settings = replace(
+            voice_settings_from(config, hint), commands=CommandPhrases(parser.phrasings("en"))
+        )
         recognizer = recognizer_from(config)
 
         def pipeline(channels: int) -> VoicePipeline:
