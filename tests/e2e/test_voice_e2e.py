@@ -101,3 +101,31 @@ def test_audio_with_the_wrong_channel_count_is_an_error_event(
         config, tmp_path, "steps:\n  - audio: three.wav\n    expect: {error_contains: channels}\n"
     )
     assert any("3 channels" in getattr(e, "message", "") for e in events)
+
+
+def test_the_wake_phrase_alone_then_the_command(
+    config: Config, tmp_path: Path, bank: NoiseBank
+) -> None:
+    """ "Hey Oculi." … "how much is this": an empty woken utterance (the device's cue), then
+    the command, woken by the phrase before it."""
+    pad = np.zeros(8000, dtype=np.float32)
+    pause = np.zeros(24000, dtype=np.float32)
+    speech = np.concatenate(
+        [pad, tts_command("hey oculi", voice="en+m3"), pause,
+         tts_command("how much is this", voice="en+m3"), pad]
+    )  # fmt: skip
+    recording = wearer_recording(speech, PROFILE, Scene(noise="dishes", snr_db=20, seed=2), bank)
+    soundfile.write(tmp_path / "two.wav", recording.audio.samples.T, 16000, subtype="PCM_16")
+    events = _run(
+        config,
+        tmp_path,
+        """
+steps:
+  - gaze: [0.55, 0.5]
+  - frame: {pack: "2042000000015", seed: 2}
+  - audio: two.wav
+    expect: {app: shop}
+""",
+    )
+    utterances = [(e.text, e.wake) for e in events if isinstance(e, Utterance)]
+    assert utterances == [("", True), ("how much is this", True)]

@@ -2,7 +2,8 @@
 
 Only the wearer gives commands: an utterance whose own-voice check fails is dropped, and one
 without the wake phrase is dropped too unless the wearer touched the temple (push to talk) just
-before. The ASR model is loaded when the first audio arrives, not when the session starts.
+before. The wake phrase said on its own comes out as an empty woken utterance (the device's cue
+that it listens). The ASR model is loaded when the first audio arrives, not when the session starts.
 """
 
 from __future__ import annotations
@@ -79,8 +80,16 @@ class VoiceStage:
         return heard
 
     def _accept(self, heard: Heard) -> Utterance | None:
-        if not heard.text or heard.own_voice is False:
+        if heard.own_voice is False:
             return None
+        if not heard.text:
+            # the wake phrase on its own: an empty utterance tells the device to chime and
+            # show that it listens; the pipeline takes the next utterance as the command
+            return (
+                Utterance(text="", source="asr", wake=True, own_voice_score=heard.own_voice_score)
+                if heard.wake
+                else None
+            )
         if self._policy.require_wake and not heard.wake and not self._pushed_to_talk(heard):
             return None
         return Utterance(text=heard.text, source="asr", wake=heard.wake,

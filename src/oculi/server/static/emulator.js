@@ -80,6 +80,8 @@ const two = (n) => Number(n).toFixed(2);
 function summarise(event) {
   switch (event.kind) {
     case "utterance":
+      if (!event.text && event.wake) return "(the wake phrase: listening…)";
+      return `"${event.text}"`;
     case "text_input":
       return `"${event.text}"`;
     case "barcode_seen":
