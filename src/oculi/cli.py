@@ -11,6 +11,7 @@ import json
 import shutil
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -166,7 +167,10 @@ def _print_result_table(result: ScenarioResult) -> None:
 
 
 def _listen(args: argparse.Namespace, config: Config) -> int:
+    from oculi.agent.parser import IntentParser
+    from oculi.apps.registry import first_party_intent_files
     from oculi.audio.listen import listen_file, recognizer_from, voice_settings_from
+    from oculi.audio.rescore import CommandPhrases
     from oculi.runtime.profile import load_profile
 
     if (args.file is None) == (not args.mic):
@@ -174,7 +178,9 @@ def _listen(args: argparse.Namespace, config: Config) -> int:
     if not args.mic and (args.seconds is not None or args.device is not None):
         raise ConfigError("--seconds and --device go with --mic")
     profile = load_profile(args.profile or config.profile)
-    settings, recognizer = voice_settings_from(config), recognizer_from(config)
+    phrasings = IntentParser(first_party_intent_files()).phrasings("en")
+    settings = replace(voice_settings_from(config), commands=CommandPhrases(phrasings))
+    recognizer = recognizer_from(config)
     if args.mic:
         return _listen_mic(args, profile, settings, recognizer)
     result = listen_file(args.file, profile, settings, recognizer)

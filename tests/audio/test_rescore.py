@@ -3,13 +3,11 @@ the audio supports, and ordinary talk stays as it was said."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-import oculi.apps
 from oculi.agent.parser import IntentParser
+from oculi.apps.registry import first_party_intent_files
 from oculi.audio.asr import WhisperRecognizer
 from oculi.audio.rescore import MIN_SIMILARITY, CommandPhrases, rescore
 from oculi.audio.signal import SAMPLE_RATE, Samples, from_pcm16, resample
@@ -35,8 +33,7 @@ def whisper() -> WhisperRecognizer:
 @pytest.fixture(scope="module")
 def phrases() -> CommandPhrases:
     """The built-in apps' phrasings, from the intents files that ship beside them."""
-    files = sorted(Path(oculi.apps.__file__).parent.glob("*/intents.yaml"))
-    return CommandPhrases(IntentParser(files).phrasings("en"))
+    return CommandPhrases(IntentParser(first_party_intent_files()).phrasings("en"))
 
 
 def test_the_apps_phrasings_are_expanded_without_slots(phrases: CommandPhrases) -> None:

@@ -23,6 +23,16 @@ from oculi.services.wallet.wallet import wallet_target
 FIRST_PARTY = ("shop", "pay", "navigate", "music", "flights", "notes", "camera", "translate",
                "ask", "system")  # fmt: skip
 """The first-party app names, as `oculi ask --json` reports them."""
+_FIRST_PARTY_CLASSES: tuple[type[App], ...] = (
+    ShopApp, PayApp, NavigateApp, MusicApp, FlightsApp, NotesApp, CameraApp, TranslateApp,
+    AskApp, SystemApp,
+)  # fmt: skip
+
+
+def first_party_intent_files() -> list[Path]:
+    """The first-party apps' intents files, without starting the apps: for tools that want
+    the command language (`oculi listen`'s rescoring) but no session."""
+    return [cls.intents_file for cls in _FIRST_PARTY_CLASSES if cls.intents_file is not None]
 
 
 def session_apps(config: Config, catalog: Catalog, errors: list[str] | None = None) -> list[App]:
