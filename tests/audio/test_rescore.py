@@ -52,7 +52,7 @@ def test_a_misheard_command_becomes_the_phrasing_the_audio_supports(
     audio = speak("hey oculi, compare prices for this")
     result = rescore(
         whisper.score_texts, audio, HINT, "Hey Oculi, compare pricing for news.",
-        "compare pricing for news.", phrases, margin=7.5,
+        "compare pricing for news.", phrases, margin=10.0,
     )  # fmt: skip
     assert result.changed and result.text == "compare prices for this"
     assert result.gain > 0  # the audio favours the phrasing over the misreading
@@ -64,7 +64,7 @@ def test_ordinary_talk_and_a_slot_command_stay_as_said(
     said = "is there a bakery near the station"
     audio = speak(f"hey oculi, {said}")
     result = rescore(
-        whisper.score_texts, audio, HINT, f"Hey Oculi, {said}?", f"{said}?", phrases, 7.5
+        whisper.score_texts, audio, HINT, f"Hey Oculi, {said}?", f"{said}?", phrases, 10.0
     )
     assert not result.changed and result.text == said
     # a phrasing the audio does not support is refused even when it is spelled alike
@@ -79,6 +79,6 @@ def test_ordinary_talk_and_a_slot_command_stay_as_said(
 def test_no_scores_no_change(phrases: CommandPhrases) -> None:
     result = rescore(
         lambda samples, hint, texts: None, np.zeros(SAMPLE_RATE, dtype=np.float32), HINT,
-        "Hey Oculi, compare pricing for news.", "compare pricing for news.", phrases, 7.5,
+        "Hey Oculi, compare pricing for news.", "compare pricing for news.", phrases, 10.0,
     )  # fmt: skip
     assert not result.changed and result.text == "compare pricing for news"

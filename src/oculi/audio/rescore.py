@@ -7,9 +7,10 @@ likely. So the few phrasings closest in spelling are forced through the decoder 
 audio; the best one replaces the free transcript when its total log-probability is within
 `margin` nats of the free transcript's. Commands are a small, known language: preferring them
 when the audio allows is what a grammar does, without a grammar's deafness to anything else.
-Measured (oculi bench voice, babble 0 dB): the right phrasing scored 2-7 nats below the free
-transcript; ordinary sentences after a wake phrase 15 nats and more below their nearest
-phrasing, and nearest phrasings of ordinary talk were under 70 % alike in spelling.
+Measured on 108 woken commands (babble and street at -5/0/5 dB, five voices) and 36 ordinary
+sentences after the wake phrase: intent accuracy 77.8 % → 91.7 % (babble 0 dB 67 → 83 %);
+the right phrasing scored 2-9 nats below the free transcript, the nearest phrasing of ordinary
+talk 21 nats or more below, so none of the 36 was turned into a command.
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ from oculi.audio.signal import Samples
 
 CANDIDATES = 4
 """Phrasings forced through the decoder per command: each costs one decoder pass (~20 ms)."""
-MIN_SIMILARITY = 70.0
-"""How alike in spelling (rapidfuzz ratio, 0-100) a phrasing must be to be tried at all."""
+MIN_SIMILARITY = 65.0
+"""How alike in spelling (rapidfuzz ratio, 0-100) a phrasing must be to be tried at all: "price
+tab" is 60 % like "price check", ordinary talk ~50-60 % like its nearest phrasing."""
 
 
 TextScorer = Callable[[Samples, str, Sequence[str]], "list[float] | None"]

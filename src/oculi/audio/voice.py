@@ -86,9 +86,10 @@ class VoiceSettings:
     """Command vocabulary for the ASR's prompt."""
     commands: CommandPhrases | None = None
     """The installed apps' phrasings, for rescoring woken commands (see rescore)."""
-    rescore_margin: float | None = 7.5
+    rescore_margin: float | None = 10.0
     """How many nats less likely than the free transcript a nearby phrasing may be and still
-    replace it (None: never rescore)."""
+    replace it (None: never rescore). Right phrasings scored 2-9 below, ordinary talk's nearest
+    21 and more (see rescore)."""
     endpoint: EndpointSettings = field(default_factory=EndpointSettings)
     speculative: bool = True
     """Transcribe at the first silence, before the end of the utterance is certain."""

@@ -93,7 +93,7 @@ _SCHEMA: dict[str, _Key] = {
         float, -1.5, check=lambda v: -10 <= v <= 0, rule="-10..0 (mean log-probability; 0: off)"
     ),
     "voice.rescore_margin": _Key(
-        float, 7.5, check=lambda v: 0 <= v <= 50, rule="0..50 (nats of log-probability; 0: off)"
+        float, 10.0, check=lambda v: 0 <= v <= 50, rule="0..50 (nats of log-probability; 0: off)"
     ),
     "voice.asr_engine": _Key(str, "whisper", allowed=ASR_ENGINES),
     "voice.asr_url": _Key(
