@@ -178,8 +178,9 @@ def _run(
                             wake_hits[name].append(bool(got and got.wake))
                             family = "natural" if voice == NEURAL_VOICE else "espeak"
                             wake_hits[f"{name} {family}"].append(bool(got and got.wake))
-                if k == 0:
-                    paused = _paused_command(text, voice, rate, profile, scene, bank, settings)
+                if k == 0:  # once per cell, each cell in the next voice
+                    said = voices[len(wake_hits["fusion paused"]) % len(voices)]
+                    paused = _paused_command(text, *said, profile, scene, bank, settings)
                     wake_hits["fusion paused"].append(paused)
                 advance()
     tables = [_accuracy_table(stats, noises, snrs)]
