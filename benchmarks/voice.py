@@ -41,8 +41,8 @@ from oculi.audio.own_voice import BoneActivity
 from oculi.audio.signal import SAMPLE_RATE, Audio
 from oculi.audio.simulate import NoiseBank, Scene, non_wake_stream, tts_command, wearer_recording
 from oculi.audio.stage import VoiceStage
-from oculi.audio.voice import Heard, VoicePipeline, VoiceSettings, make_wake
-from oculi.audio.wake import forced_wake_agrees, transcript_has_wake
+from oculi.audio.voice import Heard, VoicePipeline, VoiceSettings, make_wake, second_look
+from oculi.audio.wake import transcript_has_wake
 from oculi.bench import BenchTable, percentile
 from oculi.bench_plot import plot_lines
 from oculi.runtime.config import load_config
@@ -307,7 +307,7 @@ def _false_accepts(
                 spotted += 1
                 text = recognizer.transcribe(history, hint=settings.hint).text
                 if not transcript_has_wake(text, settings.wake_phrase):
-                    text = _second_look(recognizer, history, text, settings)
+                    text = second_look(recognizer, history, text, settings) or ""
                 confirmed += transcript_has_wake(text, settings.wake_phrase)
     return spotted, confirmed, seconds
 
@@ -337,18 +337,6 @@ def _everyday_table(minutes: float, profile: Any, bank: NoiseBank, settings: Voi
     table.rows.append(["false accepts per hour", round(accepted / (seconds / 3600), 3)])
     table.notes.append(f"{seconds / 60:.0f} min of simulated everyday audio (rtf_minutes)")
     return table
-
-
-def _second_look(recognizer: Any, audio: Any, free: str, settings: VoiceSettings) -> str:
-    """The pipeline's forced-opening check (`VoicePipeline._second_look`) on a spot."""
-    threshold = settings.wake_prefix_score
-    if threshold is None or not hasattr(recognizer, "check_prefix"):
-        return ""
-    prefix = f"{settings.wake_phrase.title()},"
-    check = recognizer.check_prefix(audio, settings.hint, prefix, threshold)
-    if check is None or check.rest is None:
-        return ""
-    return str(check.rest) if forced_wake_agrees(free, check.rest, settings.wake_phrase) else ""
 
 
 def _speed_table(

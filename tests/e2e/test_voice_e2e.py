@@ -52,20 +52,24 @@ def _run(config: Config, tmp_path: Path, steps: str) -> list[object]:
     return [e for s in result.steps for e in s.events]
 
 
+def _ask_about_a_product(config: Config, tmp_path: Path, wav: str, expect: str) -> list[object]:
+    """The wearer looks at a packaged product and says what `wav` holds."""
+    steps = f"""
+steps:
+  - gaze: [0.55, 0.5]
+  - frame: {{pack: "2042000000015", seed: 2}}
+  - audio: {wav}
+    expect: {expect}
+"""
+    return _run(config, tmp_path, steps)
+
+
 def test_spoken_price_question_shows_the_price_card(
     config: Config, tmp_path: Path, bank: NoiseBank
 ) -> None:
     _wav(tmp_path / "ask.wav", "hey oculi, how much is this", bank)
-    events = _run(
-        config,
-        tmp_path,
-        """
-steps:
-  - gaze: [0.55, 0.5]
-  - frame: {pack: "2042000000015", seed: 2}
-  - audio: ask.wav
-    expect: {app: shop, card_contains: Online Depot}
-""",
+    events = _ask_about_a_product(
+        config, tmp_path, "ask.wav", "{app: shop, card_contains: Online Depot}"
     )
     utterances = [e for e in events if isinstance(e, Utterance)]
     assert len(utterances) == 1 and utterances[0].wake
@@ -116,16 +120,6 @@ def test_the_wake_phrase_alone_then_the_command(
     )  # fmt: skip
     recording = wearer_recording(speech, PROFILE, Scene(noise="dishes", snr_db=20, seed=2), bank)
     soundfile.write(tmp_path / "two.wav", recording.audio.samples.T, 16000, subtype="PCM_16")
-    events = _run(
-        config,
-        tmp_path,
-        """
-steps:
-  - gaze: [0.55, 0.5]
-  - frame: {pack: "2042000000015", seed: 2}
-  - audio: two.wav
-    expect: {app: shop}
-""",
-    )
+    events = _ask_about_a_product(config, tmp_path, "two.wav", "{app: shop}")
     utterances = [(e.text, e.wake) for e in events if isinstance(e, Utterance)]
     assert utterances == [("", True), ("how much is this", True)]

@@ -64,12 +64,7 @@ class RedisServer:
             return False
 
     def stop(self) -> None:
-        self._process.terminate()
-        try:
-            self._process.wait(10)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
+        _stop(self._process, grace_s=10)
 
 
 class ServeProcess:
@@ -128,13 +123,18 @@ class ServeProcess:
 
     def stop(self) -> None:
         if self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(20)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+            _stop(self._process, grace_s=20)
         self._reader.join(timeout=5)
+
+
+def _stop(process: subprocess.Popen[Any], grace_s: float) -> None:
+    """Ask the process to end; kill it when it has not within `grace_s`."""
+    process.terminate()
+    try:
+        process.wait(grace_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def start_servers(count: int, settings: Mapping[str, str]) -> list[ServeProcess]:

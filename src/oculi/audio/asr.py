@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
+from numpy.typing import NDArray
 
 from oculi.audio.signal import SAMPLE_RATE, Samples, to_pcm16
 from oculi.errors import AudioInputError, ConfigError, SpeechError
@@ -180,6 +181,14 @@ def _whisper(compute_type: str, cpu_threads: int) -> _Whisper:
         return _MODELS[key]
 
 
+def _token_logprobs(
+    whisper: _Whisper, encoded: Any, prompt: list[int], tokens: list[int], frames: int
+) -> NDArray[np.float64]:
+    """The log-probability of each of `tokens`, forced after `prompt` over the encoded audio."""
+    aligned = whisper.model.model.align(encoded, prompt, [tokens], frames)[0]
+    return np.log(np.clip(np.asarray(aligned.text_token_probs, dtype=np.float64), 1e-9, 1.0))
+
+
 class WhisperRecognizer:
     """Whisper tiny.en, int8 on two CPU threads. `window_s` is the shortened encoder window
     (see the module docstring); None always takes faster-whisper's 30 s path, which can also
@@ -237,18 +246,14 @@ class WhisperRecognizer:
         with the prefix forced. For the wake check: Whisper's free choice may be "Take your
         life" for a robotic "Oculi" that it still scores as likely."""
         audio = mono(samples)
-        too_short = audio.size / SAMPLE_RATE < MIN_SPEECH_S or not np.any(audio)
-        if too_short or self.window_s is None or audio.size / SAMPLE_RATE > 29.0:
+        if not self._forceable(audio):
             return None
         whisper = _whisper(self.compute_type, self.cpu_threads)
-        tok = whisper.tokenizer
-        wanted = tok.encode(" " + prefix.strip())
+        wanted = whisper.tokenizer.encode(" " + prefix.strip())
         with whisper.lock:
             encoded, frames = self._encode(whisper, audio)
             prompt = self._prompt(whisper, hint)
-            aligned = whisper.model.model.align(encoded, prompt, [wanted], frames)[0]
-            probabilities = np.clip(np.asarray(aligned.text_token_probs), 1e-9, 1.0)
-            score = float(np.mean(np.log(probabilities)))
+            score = float(np.mean(_token_logprobs(whisper, encoded, prompt, wanted, frames)))
             if score < min_score:
                 return PrefixCheck(score, None)
             rest = self._decode(whisper, encoded, prompt + wanted, audio.size / SAMPLE_RATE)
@@ -258,20 +263,21 @@ class WhisperRecognizer:
         """Total log-probability of each text as the transcript of the audio (forced after the
         hint, one encoder pass for all): for choosing between readings (audio.rescore)."""
         audio = mono(samples)
-        too_short = audio.size / SAMPLE_RATE < MIN_SPEECH_S or not np.any(audio)
-        if too_short or self.window_s is None or audio.size / SAMPLE_RATE > 29.0 or not texts:
+        if not texts or not self._forceable(audio):
             return None
         whisper = _whisper(self.compute_type, self.cpu_threads)
         with whisper.lock:
             encoded, frames = self._encode(whisper, audio)
             prompt = self._prompt(whisper, hint)
-            scores = []
-            for text in texts:
-                tokens = whisper.tokenizer.encode(" " + text.strip())
-                aligned = whisper.model.model.align(encoded, prompt, [tokens], frames)[0]
-                probabilities = np.clip(np.asarray(aligned.text_token_probs), 1e-9, 1.0)
-                scores.append(float(np.sum(np.log(probabilities))))
-        return scores
+            return [
+                float(np.sum(_token_logprobs(whisper, encoded, prompt, tokens, frames)))
+                for tokens in (whisper.tokenizer.encode(" " + t.strip()) for t in texts)
+            ]
+
+    def _forceable(self, audio: Samples) -> bool:
+        """Whether forced decoding can score this audio: speech, in the shortened window."""
+        duration = audio.size / SAMPLE_RATE
+        return MIN_SPEECH_S <= duration <= 29.0 and self.window_s is not None and bool(audio.any())
 
     def _encode(self, whisper: _Whisper, audio: Samples) -> tuple[Any, int]:
         """The encoder output over the shortened window, and the frames that hold audio."""

@@ -402,22 +402,10 @@ class VoicePipeline:
         return self._recognizer.transcribe(segment, hint=self.settings.hint)
 
     def _second_look(self, start: int, end: int, heard: Transcript) -> tuple[Transcript, bool]:
-        """The spotter heard the phrase and the transcript did not: ask the ASR how likely the
-        phrase is as the opening (forced), and take its forced transcript when likely enough.
-        Whisper tiny writes a robotic "Oculi" as "you like" or "your life" while still scoring
-        the name well; on a spot only, so ordinary talk rarely pays for the extra decode."""
-        checker = getattr(self._recognizer, "check_prefix", None)
-        threshold = self.settings.wake_prefix_score
-        if checker is None or threshold is None:
-            return heard, False
+        """The spotter heard the phrase and the transcript did not: see `second_look`."""
         segment = _normalise_level(self._beam_out[start - self._base : end - self._base])
-        prefix = f"{self.settings.wake_phrase.title()},"
-        check: PrefixCheck | None = checker(segment, self.settings.hint, prefix, threshold)
-        if check is None or check.rest is None:
-            return heard, False
-        if not forced_wake_agrees(heard.text, check.rest, self.settings.wake_phrase):
-            return heard, False
-        return replace(heard, text=check.rest), True
+        forced = second_look(self._recognizer, segment, heard.text, self.settings)
+        return (heard, False) if forced is None else (replace(heard, text=forced), True)
 
     def _rescore(self, start: int, end: int, transcript: str, command: str) -> str:
         """The command as the nearest installed phrasing says it, when the audio allows."""
@@ -452,6 +440,25 @@ class VoicePipeline:
         result = fn(*args)
         self.busy_s[stage] += time.perf_counter() - start
         return result
+
+
+def second_look(
+    recognizer: SpeechRecognizer, audio: Samples, free: str, settings: VoiceSettings
+) -> str | None:
+    """After a spot whose transcript `free` lacks the phrase: ask the ASR how likely the phrase
+    is as the opening (forced), and return its forced transcript when likely enough and in
+    agreement with `free` (wake.forced_wake_agrees); None otherwise. Whisper tiny writes a
+    robotic "Oculi" as "you like" or "your life" while still scoring the name well; on a spot
+    only, so ordinary talk rarely pays for the extra decode."""
+    checker = getattr(recognizer, "check_prefix", None)
+    threshold = settings.wake_prefix_score
+    if checker is None or threshold is None:
+        return None
+    prefix = f"{settings.wake_phrase.title()},"
+    check: PrefixCheck | None = checker(audio, settings.hint, prefix, threshold)
+    if check is None or check.rest is None:
+        return None
+    return check.rest if forced_wake_agrees(free, check.rest, settings.wake_phrase) else None
 
 
 def _normalise_level(samples: Samples, target_rms: float = 0.05) -> Samples:
